@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Compaction: the writer in the target stores raw chunks (cheap, crash-safe);
+ * once the program has ended, each file is rewritten with packed chunks,
+ * zstd-compressed where that is smaller. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "ms-crc32c.h"
+#include "ms-error.h"
+#include "ms-reader-private.h"
+
+#define DEFAULT_LEVEL 6
+
+typedef struct
+{
+  int fd;
+  const char *path;
+  guint64 offset;
+} Output;
+
+static gboolean
+write_all (Output *out, const void *data, gsize len, GError **error)
+{
+  const char *p = data;
+
+  while (len > 0)
+    {
+      ssize_t n = write (out->fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int errsv = errno;
+          g_set_error (error, MS_ERROR, MS_ERROR_IO, _("Writing “%s”: %s"), out->path, g_strerror (errsv));
+          return FALSE;
+        }
+      p += n;
+      len -= (gsize) n;
+      out->offset += (guint64) n;
+    }
+  return TRUE;
+}
+
+/* The bytes of CHUNK's payload that hold whole records: all of a sealed
+ * chunk, the records before the first empty tag of one a writer left open. */
+static gsize
+valid_payload_bytes (const MsChunk *chunk)
+{
+  const guint8 *pos = chunk->payload;
+  const guint8 *end = pos + chunk->payload_bytes;
+  MsCodecState state;
+  MsRecord record;
+
+  if (chunk->sealed)
+    return chunk->payload_bytes;
+  ms_codec_state_init (&state, chunk->header.base_time_ns);
+  while (ms_record_decode (&pos, end, &state, &record) == MS_DECODE_OK)
+    ;
+  return (gsize) (pos - chunk->payload);
+}
+
+static gboolean
+write_chunk (Output *out, const MsChunk *chunk, guint32 seq, ZSTD_CCtx *cctx, int level,
+             GByteArray *scratch, GError **error)
+{
+  gsize raw = valid_payload_bytes (chunk);
+  const guint8 *stored = chunk->payload;
+  gsize stored_bytes = raw;
+  guint32 flags = MS_CHUNK_SEALED;
+
+  g_byte_array_set_size (scratch, (guint) ZSTD_compressBound (raw));
+  gsize z = ZSTD_compressCCtx (cctx, scratch->data, scratch->len, chunk->payload, raw, level);
+  if (!ZSTD_isError (z) && z < raw)
+    {
+      stored = scratch->data;
+      stored_bytes = z;
+      flags |= MS_CHUNK_ZSTD;
+    }
+
+  MsChunkHeader h = {
+    .magic = MS_CHUNK_MAGIC,
+    .seq = seq,
+    .span_bytes = (guint32) ((sizeof h + stored_bytes + 7) & ~(gsize) 7),
+    .stored_bytes = (guint32) stored_bytes,
+    .raw_bytes = (guint32) raw,
+    .base_time_ns = chunk->header.base_time_ns,
+  };
+  h.crc = ms_crc32c (ms_crc32c (0, (const guint8 *) &h + 8, 24), stored, stored_bytes);
+  h.flags = flags;
+
+  static const guint8 zeros[8];
+  return write_all (out, &h, sizeof h, error) && write_all (out, stored, stored_bytes, error)
+         && write_all (out, zeros, h.span_bytes - sizeof h - stored_bytes, error);
+}
+
+static gboolean
+write_header (Output *out, const MsFileInfo *info, GError **error)
+{
+  MsFileHeader h = { 0 };
+
+  memcpy (h.magic, MS_FILE_MAGIC, MS_FILE_MAGIC_BYTES);
+  h.major = info->major;
+  h.minor = info->minor;
+  h.byte_order = G_BYTE_ORDER == G_LITTLE_ENDIAN ? MS_BYTE_ORDER_LITTLE : MS_BYTE_ORDER_BIG;
+  h.pointer_bytes = info->pointer_bytes;
+  h.header_bytes = sizeof h;
+  h.file_kind = info->kind;
+  h.pid = info->pid;
+  h.start_wall_ns = info->start_wall_ns;
+  h.start_mono_ns = info->start_mono_ns;
+  h.header_crc = ms_crc32c (0, &h, offsetof (MsFileHeader, header_crc));
+  return write_all (out, &h, sizeof h, error);
+}
+
+gboolean
+ms_trace_compact_file (const char *path, int level, GError **error)
+{
+  g_autoptr (MsReader) reader = ms_reader_open (path, error);
+  g_autofree char *tmp_path = NULL;
+  g_autoptr (GByteArray) scratch = g_byte_array_new ();
+  ZSTD_CCtx *cctx;
+  Output out;
+  guint32 seq = 0;
+  gboolean ok = TRUE;
+
+  if (reader == NULL)
+    return FALSE;
+  if (level <= 0)
+    level = DEFAULT_LEVEL;
+
+  tmp_path = g_strdup_printf ("%s.compact-XXXXXX", path);
+  out = (Output) { g_mkstemp_full (tmp_path, O_RDWR | O_CLOEXEC, 0600), tmp_path, 0 };
+  if (out.fd < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, _("Creating “%s”: %s"), tmp_path, g_strerror (errsv));
+      return FALSE;
+    }
+
+  cctx = ZSTD_createCCtx ();
+  ok = write_header (&out, ms_reader_get_info (reader), error);
+  while (ok)
+    {
+      GError *local_error = NULL;
+      if (!ms_reader_load_chunk (reader, &local_error))
+        {
+          if (local_error != NULL)
+            {
+              g_propagate_prefixed_error (error, local_error, _("Not compacting, the file is damaged: "));
+              ok = FALSE;
+            }
+          break;
+        }
+      ok = write_chunk (&out, ms_reader_get_chunk (reader), seq++, cctx, level, scratch, error);
+    }
+  ZSTD_freeCCtx (cctx);
+
+  if (ok && fsync (out.fd) < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, _("Writing “%s”: %s"), tmp_path, g_strerror (errsv));
+      ok = FALSE;
+    }
+  close (out.fd);
+  if (ok && g_rename (tmp_path, path) < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, MS_ERROR, MS_ERROR_IO, _("Renaming “%s”: %s"), tmp_path, g_strerror (errsv));
+      ok = FALSE;
+    }
+  if (!ok)
+    g_unlink (tmp_path);
+  return ok;
+}
