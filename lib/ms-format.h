@@ -133,6 +133,45 @@ typedef enum
   MS_RESOURCE_GPU = 5,     /* id = device index */
 } MsResourceScope;
 
+/* Value order of each resource scope. Counters are cumulative since the
+ * process (or boot) started, as /proc gives them; readers difference
+ * successive samples for rates. Times are ns, sizes bytes. */
+typedef enum
+{
+  MS_RES_PROC_RSS = 0, MS_RES_PROC_HWM, MS_RES_PROC_VSIZE, MS_RES_PROC_UTIME_NS,
+  MS_RES_PROC_STIME_NS, MS_RES_PROC_VOLUNTARY_CS, MS_RES_PROC_INVOLUNTARY_CS,
+  MS_RES_PROC_MINFLT, MS_RES_PROC_MAJFLT, MS_RES_PROC_RCHAR, MS_RES_PROC_WCHAR,
+  MS_RES_PROC_SYSCR, MS_RES_PROC_SYSCW, MS_RES_PROC_READ_BYTES, MS_RES_PROC_WRITE_BYTES,
+  MS_RES_PROC_THREADS, MS_RES_PROC_N_VALUES
+} MsResourceProcessValue;
+
+typedef enum
+{
+  MS_RES_THREAD_UTIME_NS = 0, MS_RES_THREAD_STIME_NS, MS_RES_THREAD_VOLUNTARY_CS,
+  MS_RES_THREAD_INVOLUNTARY_CS, MS_RES_THREAD_MINFLT, MS_RES_THREAD_MAJFLT,
+  MS_RES_THREAD_PID, MS_RES_THREAD_N_VALUES
+} MsResourceThreadValue;
+
+typedef enum
+{
+  MS_RES_SYS_MEM_TOTAL = 0, MS_RES_SYS_MEM_AVAILABLE, MS_RES_SYS_LOAD1_X100,
+  MS_RES_SYS_LOAD5_X100, MS_RES_SYS_LOAD15_X100, MS_RES_SYS_NET_RX_BYTES,
+  MS_RES_SYS_NET_TX_BYTES, MS_RES_SYS_DISK_READ_SECTORS, MS_RES_SYS_DISK_WRITE_SECTORS,
+  MS_RES_SYS_N_CPUS, MS_RES_SYS_N_VALUES
+} MsResourceSystemValue;
+
+typedef enum
+{
+  MS_RES_CPU_USER_NS = 0, MS_RES_CPU_NICE_NS, MS_RES_CPU_SYSTEM_NS, MS_RES_CPU_IDLE_NS,
+  MS_RES_CPU_IOWAIT_NS, MS_RES_CPU_IRQ_NS, MS_RES_CPU_SOFTIRQ_NS, MS_RES_CPU_STEAL_NS,
+  MS_RES_CPU_N_VALUES
+} MsResourceCpuValue;
+
+typedef enum
+{
+  MS_RES_GPU_UTIL_PERCENT = 0, MS_RES_GPU_MEM_USED, MS_RES_GPU_MEM_TOTAL, MS_RES_GPU_N_VALUES
+} MsResourceGpuValue;
+
 /* Weights of sampled events are fixed point: 1.0 is this value. */
 #define MS_WEIGHT_ONE 65536u
 
