@@ -10,5 +10,8 @@
 #include "ms-record.h"
 #include "ms-crc32c.h"
 #include "ms-writer.h"
+#include "ms-config.h"
+#include "ms-tracker.h"
 #include "ms-error.h"
 #include "ms-reader.h"
+#include "ms-monitor.h"
