@@ -33,6 +33,7 @@ struct _MsReader
   gsize buf_size;
   guint8 *raw;                 /* decompressed payload (ZSTD chunks) */
   gsize raw_size;
+  ZSTD_DStream *zstd;          /* kept from chunk to chunk: creating one costs more than a chunk */
   const guint8 *pos;
   const guint8 *end;
   MsCodecState state;
@@ -197,6 +198,7 @@ ms_reader_free (MsReader *self)
   if (self->fd >= 0)
     close (self->fd);
   g_clear_error (&self->deferred);
+  ZSTD_freeDStream (self->zstd);
   g_free (self->buf);
   g_free (self->raw);
   g_free (self->path);
@@ -234,8 +236,9 @@ parse_chunk_header (MsReader *self, const guint8 *bytes, MsChunkHeader *out)
          && out->reserved == 0 && (out->flags & ~(MS_CHUNK_SEALED | MS_CHUNK_ZSTD)) == 0
          && (out->flags & MS_CHUNK_SEALED
                  ? out->stored_bytes <= out->span_bytes - sizeof (MsChunkHeader) && out->raw_bytes <= MS_MAX_CHUNK_SPAN
-                 /* an open chunk has nothing but magic, seq, span and base time yet */
-                 : out->flags == 0 && out->stored_bytes == 0 && out->raw_bytes == 0 && out->crc == 0);
+                 /* open: stored, raw and crc mean nothing (a writer may have
+                  * died while sealing) */
+                 : out->flags == 0);
 }
 
 /* After damage at OFFSET: the next 8-aligned offset past it where a chunk
@@ -276,20 +279,34 @@ skip_damage (MsReader *self, guint64 from, guint64 to)
 static gsize
 decompress (MsReader *self, const guint8 *src, gsize src_len, gsize raw_bytes, gboolean *out_complete)
 {
-  ZSTD_DStream *ds = ZSTD_createDStream ();
   ZSTD_inBuffer in = { src, src_len, 0 };
   ZSTD_outBuffer out;
   gsize r;
 
   ensure (&self->raw, &self->raw_size, MAX (raw_bytes, 1));
   out = (ZSTD_outBuffer) { self->raw, raw_bytes, 0 };
-  ZSTD_initDStream (ds);
+  if (self->zstd == NULL)
+    self->zstd = ZSTD_createDStream ();
+  ZSTD_initDStream (self->zstd);
   do
-    r = ZSTD_decompressStream (ds, &out, &in);
+    r = ZSTD_decompressStream (self->zstd, &out, &in);
   while (!ZSTD_isError (r) && r != 0 && in.pos < in.size && out.pos < out.size);
   *out_complete = !ZSTD_isError (r) && r == 0 && out.pos == raw_bytes;
-  ZSTD_freeDStream (ds);
   return out.pos;
+}
+
+/* Whether nothing but a window never begun (no chunk magic) lies at
+ * NEXT: a chunk there means the chunk before it was not a writer's last. */
+static gboolean
+is_last_chunk (MsReader *self, guint64 next)
+{
+  guint32 magic = 0;
+
+  if (next + sizeof magic > self->info.file_bytes)
+    return TRUE;
+  if (!read_exact (self, &magic, sizeof magic, next, NULL))
+    return TRUE;
+  return magic == 0;
 }
 
 gboolean
@@ -314,17 +331,28 @@ ms_reader_load_chunk (MsReader *self, GError **error)
   if (!parse_chunk_header (self, hbytes, &h))
     {
       guint64 next = resync (self, offset);
-      static const guint8 zeros[sizeof (MsChunkHeader)];
-      if (memcmp (hbytes, zeros, sizeof zeros) == 0 && next == size)
+      guint32 magic;
+      memcpy (&magic, hbytes, sizeof magic);
+      if (magic == 0 && next == size)
         {
-          /* A window the writer had allocated but not begun: it stopped
-           * right after sealing the chunk before. Nothing is lost. */
+          /* A window the writer had allocated but not begun (the magic is
+           * stored last): it stopped right after sealing the chunk before.
+           * Nothing is lost. */
           self->next_chunk_offset = size;
           return FALSE;
         }
       skip_damage (self, offset, next);
       return throw_at (error, MS_ERROR_CORRUPT, offset, self->path,
                        _("no valid chunk header here; skipped to the next one"));
+    }
+
+  if (!(h.flags & MS_CHUNK_SEALED) && !is_last_chunk (self, offset + h.span_bytes))
+    {
+      /* Only a writer's last chunk is ever left open; an open chunk with
+       * chunks after it had its SEALED flag damaged. */
+      skip_damage (self, offset, offset + h.span_bytes);
+      return throw_at (error, MS_ERROR_CORRUPT, offset, self->path,
+                       _("an unsealed chunk before the end of the file; its records were skipped"));
     }
 
   if (h.seq != self->expected_seq)

@@ -166,6 +166,10 @@ ms_record_encode_body (uint8_t *out, MsCodecState *state, const MsRecord *r)
   size_t len = (size_t) (end - payload);
   uint8_t *p = ms_varint_put (out, len);
   memmove (p, payload, len);
+  /* The gap the move leaves behind must be zero again: it is where the
+   * next record's tag goes, and a writer that dies before storing that tag
+   * must leave 0 there, not a stale byte of this payload. */
+  memset (p + len, 0, (size_t) (payload - p));
   return (size_t) (p - out) + len;
 }
 
@@ -196,7 +200,7 @@ get_bytes (const uint8_t **pos, const uint8_t *end, MsBytes *out)
   return MS_DECODE_OK;
 }
 
-static MsDecodeResult
+static inline __attribute__ ((always_inline)) MsDecodeResult
 get_addr (const uint8_t **pos, const uint8_t *end, MsCodecState *state, uint64_t *out)
 {
   const uint8_t *p = *pos;
@@ -216,7 +220,7 @@ get_addr (const uint8_t **pos, const uint8_t *end, MsCodecState *state, uint64_t
   return MS_DECODE_OK;
 }
 
-static MsDecodeResult
+static inline __attribute__ ((always_inline)) MsDecodeResult
 get_time (const uint8_t **pos, const uint8_t *end, MsCodecState *state, uint64_t *out)
 {
   const uint8_t *p = *pos;
@@ -242,7 +246,7 @@ get_time (const uint8_t **pos, const uint8_t *end, MsCodecState *state, uint64_t
     }                                      \
   while (0)
 
-static MsDecodeResult
+static inline __attribute__ ((always_inline)) MsDecodeResult
 decode_hot (const uint8_t **pos, const uint8_t *end, MsCodecState *state, MsRecord *r)
 {
   const uint8_t *p = *pos;
