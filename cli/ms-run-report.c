@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "ms-run-report.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "ms-cli-error.h"
+#include "ms-cli-util.h"
+
+/* memscope-run blocks the signals it forwards; the report's programs
+ * must get them as usual. Runs between fork and exec. */
+static void
+child_setup (gpointer data)
+{
+  const sigset_t *mask = data;
+
+  dup2 (STDERR_FILENO, STDOUT_FILENO);
+  sigprocmask (SIG_SETMASK, mask, NULL);
+}
+
+static gboolean
+run (const char *program, const char *argument, const sigset_t *child_mask, GError **error)
+{
+  const char *argv[] = { program, argument, NULL };
+  int wait_status = 0;
+
+  /* g_spawn_sync waits with waitpid: SIGCHLD may stay blocked. */
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, child_setup,
+                     (gpointer) child_mask, NULL, NULL, &wait_status, error)
+      || !g_spawn_check_wait_status (wait_status, error))
+    {
+      g_prefix_error (error, _("Running %s: "), program);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The newest PREFIX_comprehensive.json that memscope-aggregate wrote. */
+static char *
+find_json (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autofree char *ret = NULL;
+  gint64 newest = G_MININT64;
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      GStatBuf st;
+
+      if (!g_str_has_suffix (name, "_comprehensive.json"))
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      if (g_stat (path, &st) == 0 && st.st_mtime >= newest)
+        {
+          newest = st.st_mtime;
+          g_free (ret);
+          ret = g_steal_pointer (&path);
+        }
+    }
+  return g_steal_pointer (&ret);
+}
+
+gboolean
+ms_run_report (const char *dir, const sigset_t *child_mask, GError **error)
+{
+  g_autofree char *aggregate = ms_cli_find_program ("memscope-aggregate");
+  g_autofree char *html = ms_cli_find_program ("memscope-html");
+  g_autofree char *json = NULL;
+
+  if (aggregate == NULL)
+    {
+      ms_cli_warning (_("The report is not available yet: memscope-aggregate was found neither "
+                        "next to memscope-run nor in PATH"));
+      return TRUE;
+    }
+  if (!run (aggregate, dir, child_mask, error))
+    return FALSE;
+  if (html == NULL)
+    {
+      ms_cli_warning (_("The dashboard is not available yet: memscope-html was found neither "
+                        "next to memscope-run nor in PATH"));
+      return TRUE;
+    }
+  json = find_json (dir);
+  if (json == NULL)
+    return ms_cli_throw (error, MS_CLI_ERROR_FAILED,
+                         _("memscope-aggregate wrote no *_comprehensive.json in “%s”"), dir);
+  return run (html, json, child_mask, error);
+}
