@@ -132,6 +132,15 @@ ms_trace_compact_file (const char *path, int level, GError **error)
 
   if (reader == NULL)
     return FALSE;
+  if (ms_reader_get_info (reader)->minor > MS_FORMAT_MINOR)
+    {
+      /* its header may carry fields this version would drop */
+      g_set_error (error, MS_ERROR, MS_ERROR_FORMAT_TOO_NEW,
+                   _("Not compacting “%s”: it uses trace format %u.%u, newer than this memscope's %u.%u"),
+                   path, ms_reader_get_info (reader)->major, ms_reader_get_info (reader)->minor,
+                   MS_FORMAT_MAJOR, MS_FORMAT_MINOR);
+      return FALSE;
+    }
   if (level <= 0)
     level = DEFAULT_LEVEL;
 

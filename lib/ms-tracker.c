@@ -354,7 +354,9 @@ make_private_dir (const char *dir)
 }
 
 /* Opens this process's directory and its process.mst: BASE itself for the
- * first process, BASE/PID for any other (children, exec'd programs). */
+ * first process, BASE/PID for any other (a forked or exec'd child), and
+ * BASE/PID-execN for the program a process exec'd into, since the pid
+ * stays the same across exec. */
 static int
 open_process_dir (bool forked_child)
 {
@@ -363,27 +365,29 @@ open_process_dir (bool forked_child)
 
   if ((r = make_private_dir (proc.base_dir)) < 0)
     return r;
-  if (!forked_child)
+  for (unsigned attempt = forked_child ? 1 : 0; attempt < 64; attempt++)
     {
-      memcpy (proc.dir, proc.base_dir, sizeof proc.dir);
-      if ((r = join_path (path, proc.dir, "process.mst", 0, NULL)) < 0)
+      if (attempt == 0)
+        memcpy (proc.dir, proc.base_dir, sizeof proc.dir);
+      else if (attempt == 1)
+        r = join_path (proc.dir, proc.base_dir, "", (uint64_t) proc.pid, "");
+      else
+        {
+          char suffix[24];
+          char *end = append_u64 (append (suffix, suffix + sizeof suffix - 1, "-exec"),
+                                  suffix + sizeof suffix - 1, attempt - 1);
+          *end = '\0';
+          r = join_path (proc.dir, proc.base_dir, "", (uint64_t) proc.pid, suffix);
+        }
+      if (r < 0 || (attempt > 0 && (r = make_private_dir (proc.dir)) < 0)
+          || (r = join_path (path, proc.dir, "process.mst", 0, NULL)) < 0)
         return r;
       MsWriterOptions o = writer_options (MS_FILE_KIND_PROCESS);
       r = ms_writer_create (&proc.process_writer, path, &o);
-      if (r == 0)
-        return 0;
       if (r != -EEXIST)
         return r;
     }
-  if ((r = join_path (proc.dir, proc.base_dir, "", (uint64_t) proc.pid, "")) < 0)
-    return r;
-  /* join_path left "BASE/PID" followed by an empty suffix */
-  if ((r = make_private_dir (proc.dir)) < 0)
-    return r;
-  if ((r = join_path (path, proc.dir, "process.mst", 0, NULL)) < 0)
-    return r;
-  MsWriterOptions o = writer_options (MS_FILE_KIND_PROCESS);
-  return ms_writer_create (&proc.process_writer, path, &o);
+  return -EEXIST;
 }
 
 /* ---- stopping on errors ---- */
@@ -1183,12 +1187,7 @@ finish (void)
     {
       uint64_t t = now_ns ();
       if (proc.threads_not_tracked > 0)
-        {
-          MsRecord lost = { .kind = MS_RECORD_LOST, .time_ns = t };
-          lost.u.lost.events = proc.threads_not_tracked;
-          lost.u.lost.reason = MS_LOST_REASON_INTERNAL;
-          ms_writer_add_final (&proc.process_writer, &lost);
-        }
+        add_info_u64 ("threads_not_tracked", proc.threads_not_tracked);
       MsRecord close = { .kind = MS_RECORD_CLOSE, .time_ns = t };
       ms_writer_add_final (&proc.process_writer, &close);
       ms_writer_close (&proc.process_writer);

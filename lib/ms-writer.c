@@ -65,11 +65,12 @@ open_chunk (MsWriter *self, uint8_t *at)
   MsChunkHeader *c = (MsChunkHeader *) at;
   uint8_t *window_end = self->window + self->window_bytes;
 
-  /* flags stay 0 (the file is zero-filled) until the chunk is sealed */
-  c->magic = MS_CHUNK_MAGIC;
+  /* flags stay 0 (the file is zero-filled) until the chunk is sealed; the
+   * magic is stored last, so a header without it is one never begun */
   c->seq = self->seq++;
   c->span_bytes = (uint32_t) (window_end - at);
   c->base_time_ns = self->state.prev_time_ns;
+  __atomic_store_n (&c->magic, MS_CHUNK_MAGIC, __ATOMIC_RELEASE);
 
   self->chunk = c;
   self->payload = at + sizeof (MsChunkHeader);
@@ -85,10 +86,15 @@ seal_chunk (MsWriter *self)
   MsChunkHeader *c = self->chunk;
   uint32_t used = (uint32_t) (self->pos - self->payload);
 
+  /* The checksum covers header bytes 8..31 as they will be: build them on
+   * the side, so the file's header changes only in the last few stores. */
+  MsChunkHeader h = *c;
+  h.stored_bytes = used;
+  h.raw_bytes = used;
+  uint32_t crc = ms_crc32c (ms_crc32c (0, (const uint8_t *) &h + 8, 24), self->payload, used);
   c->stored_bytes = used;
   c->raw_bytes = used;
-  uint32_t crc = ms_crc32c (0, (const uint8_t *) c + 8, 24);
-  c->crc = ms_crc32c (crc, self->payload, used);
+  c->crc = crc;
   __atomic_store_n (&c->flags, MS_CHUNK_SEALED, __ATOMIC_RELEASE);
 }
 
@@ -110,6 +116,9 @@ ms_writer_create (MsWriter *self, const char *path, const MsWriterOptions *optio
   int r = map_at (self, 0, O_CREAT | O_EXCL, &self->window);
   if (r < 0)
     {
+      /* an empty file would only be mistaken for a damaged trace */
+      if (r != -EEXIST)
+        ms_syscall6 (SYS_unlinkat, -100 /* AT_FDCWD */, (long) self->path, 0, 0, 0, 0);
       self->error = r;
       return r;
     }

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shell helpers for memscope's end-to-end tests: TAP output, running a
+# program under the shim, reading totals back. Source it; set -u is fine.
+
+: "${MS_TOP_BUILDDIR:?run through make check}"
+: "${MS_TOP_SRCDIR:?run through make check}"
+
+MS_SHIM="$MS_TOP_BUILDDIR/preload/.libs/libmemscope-preload.so"
+MS_VICTIMS="$MS_TOP_BUILDDIR/tests/victims"
+MS_STATS="$MS_TOP_BUILDDIR/tests/ms-trace-stats"
+MS_DUMP="$MS_TOP_BUILDDIR/tests/ms-dump"
+
+ms_test_n=0
+ms_test_failed=0
+ms_test_tmp=$(mktemp -d "${TMPDIR:-/tmp}/ms-test.XXXXXX")
+trap 'rm -rf "$ms_test_tmp"' EXIT
+
+# ok CONDITION-EXIT-STATUS DESCRIPTION: one TAP line.
+ok () {
+  local status=$1; shift
+  ms_test_n=$((ms_test_n + 1))
+  if [ "$status" -eq 0 ]; then
+    echo "ok $ms_test_n - $*"
+  else
+    echo "not ok $ms_test_n - $*"
+    ms_test_failed=1
+  fi
+}
+
+skip () {
+  ms_test_n=$((ms_test_n + 1))
+  echo "ok $ms_test_n # SKIP $*"
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq () {
+  if [ "$2" = "$3" ]; then
+    ok 0 "$1 ($3)"
+  else
+    echo "# expected '$2', got '$3'"
+    ok 1 "$1"
+  fi
+}
+
+# check_le DESCRIPTION A B: A <= B (integers)
+check_le () {
+  if [ "$2" -le "$3" ]; then
+    ok 0 "$1 ($2 <= $3)"
+  else
+    echo "# $2 > $3"
+    ok 1 "$1"
+  fi
+}
+
+# check_within DESCRIPTION ESTIMATE TRUTH PERCENT
+check_within () {
+  if awk -v e="$2" -v t="$3" -v p="$4" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(t > 0 && d <= t * p / 100) }'; then
+    ok 0 "$1 (estimate $2, truth $3, within $4 %)"
+  else
+    echo "# estimate $2 vs truth $3: more than $4 % off"
+    ok 1 "$1"
+  fi
+}
+
+finish () {
+  echo "1..$ms_test_n"
+  exit $ms_test_failed
+}
+
+# traced DIR PROGRAM [ARG...]: runs PROGRAM under the shim into DIR.
+traced () {
+  local dir=$1; shift
+  MEMSCOPE_OUTPUT=$dir LD_PRELOAD="$MS_SHIM${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
+}
+
+# stats DIR [ARGS...]: ms-trace-stats output for the victims' size band.
+stats () {
+  local dir=$1; shift
+  "$MS_STATS" --min-size 30001 --max-size 30999 "$@" "$dir"
+}
+
+# stat_of STATS-TEXT KEY
+stat_of () {
+  printf '%s\n' "$1" | sed -n "s/^$2=//p"
+}
+
+# function_at MODULE+0xOFFSET: the function a return address is in (its
+# call instruction, hence the - 1).
+function_at () {
+  local path=${1%+0x*} offset=${1##*+0x}
+  addr2line -f -e "$path" "$(printf '0x%x' $((0x$offset - 1)))" | head -n 1
+}
