@@ -52,7 +52,8 @@ test_write_and_read (void)
     g_assert_true (ms_reader_next (reader, &got, &error));
     g_assert_cmpint (got.kind, ==, MS_RECORD_THREAD_NAME);
     g_assert_cmpuint (got.u.thread.tid, ==, 78);
-    g_assert_cmpstr (std::string (got.u.thread.name.data, got.u.thread.name.len).c_str (), ==, "worker");
+    const std::string got_name (got.u.thread.name.data, got.u.thread.name.len);
+    g_assert_cmpstr (got_name.c_str (), ==, "worker");
 
     g_assert_true (ms_reader_next (reader, &got, &error));
     g_assert_cmpint (got.kind, ==, MS_RECORD_CLOSE);
