@@ -18,14 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-
 #include "ms-module-map.h"
 #include "ms-record.h"
 #include "ms-sampler.h"
 #include "ms-stack-trie.h"
 #include "ms-sys.h"
+#include "ms-unwind.h"
 #include "ms-varint.h"
 #include "ms-writer.h"
 
@@ -731,11 +729,10 @@ on_write_failure (Slot *slot)
 /* Innermost frames first; our own frames (this file, the shim) trimmed by
  * address range, not by a count that inlining would change. */
 /* IPS has room for MS_CONFIG_MAX_DEPTH + MAX_OWN_FRAMES entries. */
-MS_STATIC_ASSERT (sizeof (void *) == sizeof (uint64_t));
 static uint32_t
 capture_stack (uint64_t *ips)
 {
-  int n = unw_backtrace ((void **) ips, (int) (proc.config.depth + MAX_OWN_FRAMES));
+  int n = ms_unwind (ips, (int) (proc.config.depth + MAX_OWN_FRAMES));
   int first = 0;
 
   while (first < n && ips[first] >= proc.own_start && ips[first] < proc.own_end)

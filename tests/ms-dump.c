@@ -115,19 +115,38 @@ print_record (const MsRecord *r)
   g_print ("\n");
 }
 
+/* --counts: one "kind count" line per record kind, over all the files */
+static guint64 kind_counts[256];
+
 int
 main (int argc, char **argv)
 {
   int status = 0;
+  gboolean counts = FALSE, compact = FALSE;
+  int first = 1;
 
   setlocale (LC_ALL, "");
-  if (argc < 2)
+  if (argc > 1 && g_str_equal (argv[1], "--counts"))
+    counts = TRUE, first++;
+  else if (argc > 1 && g_str_equal (argv[1], "--compact"))
+    compact = TRUE, first++;
+  if (argc <= first)
     {
-      g_printerr ("usage: %s TRACE-FILE...\n", argv[0]);
+      g_printerr ("usage: %s [--counts | --compact] TRACE-FILE...\n", argv[0]);
       return 1;
     }
-  for (int i = 1; i < argc; i++)
+  for (int i = first; i < argc; i++)
     {
+      if (compact)
+        {
+          g_autoptr (GError) error = NULL;
+          if (!ms_trace_compact_file (argv[i], 0, &error))
+            {
+              g_printerr ("%s\n", error->message);
+              status = 2;
+            }
+          continue;
+        }
       g_autoptr (GError) error = NULL;
       g_autoptr (MsReader) reader = ms_reader_open (argv[i], &error);
       MsRecord record;
@@ -139,13 +158,17 @@ main (int argc, char **argv)
           continue;
         }
       const MsFileInfo *info = ms_reader_get_info (reader);
-      g_print ("# %s: format %u.%u kind=%u pid=%u start_mono_ns=%" G_GUINT64_FORMAT "\n", argv[i], info->major,
-               info->minor, info->kind, info->pid, info->start_mono_ns);
+      if (!counts)
+        g_print ("# %s: format %u.%u kind=%u pid=%u start_mono_ns=%" G_GUINT64_FORMAT "\n", argv[i], info->major,
+                 info->minor, info->kind, info->pid, info->start_mono_ns);
       for (;;)
         {
           if (ms_reader_next (reader, &record, &error))
             {
-              print_record (&record);
+              if (counts)
+                kind_counts[record.kind & 0xff]++;
+              else
+                print_record (&record);
               continue;
             }
           if (error == NULL)
@@ -156,5 +179,8 @@ main (int argc, char **argv)
           g_clear_error (&error);
         }
     }
+  for (guint k = 0; counts && k < G_N_ELEMENTS (kind_counts); k++)
+    if (kind_counts[k])
+      g_print ("%s %" G_GUINT64_FORMAT "\n", kind_name (k), kind_counts[k]);
   return status;
 }

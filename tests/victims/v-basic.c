@@ -68,11 +68,14 @@ main (void)
   victim_touch (b);
   free (b);
 
-  for (int i = 0; i < 2; i++)
+  /* volatile bounds: loops the compiler cannot unroll into several call
+   * sites, so each function leaks from exactly one stack */
+  static volatile int n_alpha = 2, n_beta = 3, n_gamma = 4;
+  for (int i = 0; i < n_alpha; i++)
     leak_alpha ();
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < n_beta; i++)
     leak_beta ();
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < n_gamma; i++)
     leak_gamma ();
 
   printf ("basic done\n");

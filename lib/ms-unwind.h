@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Stack capture for the tracker: the return addresses of the calling
+ * thread, innermost first.
+ *
+ * x86-64 has a fast path of its own: it reads each function's DWARF call
+ * frame information (.eh_frame) once, keeps the resulting rule in a table
+ * shared by all threads, and then walks frames with two loads each.
+ * libunwind's unw_backtrace does the same walk, but keeps a 256 KiB table
+ * per thread (2^14 entries, all written at creation), which alone would
+ * cost a 500-thread server 128 MiB. Frames the fast path cannot follow
+ * (signal frames, unusual CFA rules) fall back to libunwind's unw_step. */
+#pragma once
+
+#include <stdint.h>
+
+#include "ms-macros.h"
+
+MS_BEGIN_DECLS
+
+/* Fills IPS with up to MAX return addresses, starting with the caller of
+ * ms_unwind; returns how many. Allocation-free after the first call per
+ * new code address; safe inside malloc. */
+MS_INTERNAL int ms_unwind (uint64_t *ips, int max);
+
+/* Counters for tests and benchmarks. */
+typedef struct
+{
+  uint64_t rules;     /* distinct return addresses whose rule is cached */
+  uint64_t fallbacks; /* stacks handed to libunwind */
+} MsUnwindStats;
+
+MS_INTERNAL void ms_unwind_get_stats (MsUnwindStats *out);
+
+MS_END_DECLS
