@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "ms-agg-merge.h"
+
+#include <string.h>
+
+#include "ms-error.h"
+#include "ms-reader.h"
+
+/* Batches waiting per file: two keep a worker ahead of the consumer
+ * without letting one fast file fill memory while the merge waits on
+ * another. */
+#define MAX_READY 2
+/* Decoded events buffered over all files at most: 24 MiB of MsAggEvent. */
+#define EVENT_BUDGET (24u * 1024u * 1024u / sizeof (MsAggEvent))
+#define MIN_BATCH 256u
+#define MAX_BATCH 8192u
+
+typedef struct
+{
+  MsAggEvent *events;
+  guint n;
+  GPtrArray *strings;   /* thread names the events point to */
+} Batch;
+
+typedef struct
+{
+  MsAggSource pub;
+
+  /* decoder side: touched only by the one worker that has the file */
+  MsReader *reader;
+  MsAggMap stack_ids;   /* the file's stack id → dense index (guint32) */
+  guint32 n_stacks;
+  guint64 last_good_offset;
+  guint n_errors;
+
+  /* shared, under the merge's lock */
+  GQueue ready;
+  GQueue spare;
+  gboolean in_flight;
+  gboolean done;        /* the decoder has pushed its last batch */
+
+  /* consumer side */
+  Batch *current;
+  guint pos;
+} Source;
+
+struct _MsAggMerge
+{
+  GPtrArray *sources;   /* Source* */
+  GThreadPool *pool;
+  GMutex lock;
+  GCond cond;
+  guint batch_events;
+
+  Source **heap;
+  guint heap_len;
+  gboolean started;
+  gboolean returned;    /* heap[0]'s current event was handed out */
+};
+
+static Batch *
+batch_new (guint capacity)
+{
+  Batch *b = g_new0 (Batch, 1);
+  b->events = g_new (MsAggEvent, capacity);
+  b->strings = g_ptr_array_new_with_free_func (g_free);
+  return b;
+}
+
+static void
+batch_free (Batch *b)
+{
+  if (b == NULL)
+    return;
+  g_free (b->events);
+  g_ptr_array_unref (b->strings);
+  g_free (b);
+}
+
+static void
+batch_reset (Batch *b)
+{
+  b->n = 0;
+  g_ptr_array_set_size (b->strings, 0);
+}
+
+static guint32
+lookup_stack (Source *s, guint64 id)
+{
+  if (id == 0)
+    return 0;
+  guint32 *dense = ms_agg_map_lookup (&s->stack_ids, id);
+  if (dense == NULL)
+    {
+      s->pub.unknown_stack_refs++;
+      return 0;
+    }
+  return *dense;
+}
+
+static void
+note_damage (Source *s, const GError *error)
+{
+  s->n_errors++;
+  if (s->pub.damage->len > 0)
+    return;
+  MsAggDamage *d = ms_agg_damage_new (s->pub.path, error, s->last_good_offset);
+  if (d)
+    g_ptr_array_add (s->pub.damage, d);
+  else
+    s->n_errors--;
+}
+
+/* Turns one record into at most one event; returns FALSE for records that
+ * are no event (accounted for in the source). */
+static gboolean
+convert (Source *s, const MsRecord *r, Batch *b, MsAggEvent *ev)
+{
+  ev->time_ns = r->time_ns;
+  ev->weight = MS_WEIGHT_ONE;
+  ev->stack = 0;
+  ev->a = ev->b = ev->c = 0;
+
+  switch (r->kind)
+    {
+    case MS_RECORD_ALLOC:
+    case MS_RECORD_ALLOC_SAMPLED:
+    case MS_RECORD_REALLOC:
+    case MS_RECORD_REALLOC_SAMPLED:
+    case MS_RECORD_MMAP:
+      ev->kind = r->kind == MS_RECORD_MMAP                                                  ? MS_AGG_EV_MMAP
+                 : r->kind == MS_RECORD_ALLOC || r->kind == MS_RECORD_ALLOC_SAMPLED ? MS_AGG_EV_ALLOC
+                                                                                    : MS_AGG_EV_REALLOC;
+      ev->a = r->u.event.addr;
+      ev->b = r->u.event.size;
+      ev->c = r->u.event.old_addr;
+      ev->weight = r->u.event.weight;
+      ev->stack = lookup_stack (s, r->u.event.stack_id);
+      s->pub.heap_events++;
+      return TRUE;
+    case MS_RECORD_FREE:
+    case MS_RECORD_MUNMAP:
+      ev->kind = r->kind == MS_RECORD_FREE ? MS_AGG_EV_FREE : MS_AGG_EV_MUNMAP;
+      ev->a = r->u.event.addr;
+      ev->b = r->u.event.size;
+      s->pub.heap_events++;
+      return TRUE;
+    case MS_RECORD_STACK_NODE:
+      {
+        if (r->u.stack_node.id == 0 || s->n_stacks == G_MAXUINT32)
+          {
+            s->pub.unknown_stack_refs++;
+            return FALSE;
+          }
+        guint32 parent = lookup_stack (s, r->u.stack_node.parent);
+        guint32 *dense = ms_agg_map_insert (&s->stack_ids, r->u.stack_node.id, NULL);
+        *dense = ++s->n_stacks;
+        ev->kind = MS_AGG_EV_STACK_NODE;
+        ev->stack = *dense;
+        ev->c = parent;
+        ev->a = r->u.stack_node.ip;
+        return TRUE;
+      }
+    case MS_RECORD_THREAD_START:
+    case MS_RECORD_THREAD_END:
+      ev->kind = r->kind == MS_RECORD_THREAD_START ? MS_AGG_EV_THREAD_START : MS_AGG_EV_THREAD_END;
+      ev->a = r->u.thread.tid;
+      return TRUE;
+    case MS_RECORD_THREAD_NAME:
+      {
+        char *name = g_strndup (r->u.thread.name.data, r->u.thread.name.len);
+        g_ptr_array_add (b->strings, name);
+        ev->kind = MS_AGG_EV_THREAD_NAME;
+        ev->a = r->u.thread.tid;
+        ev->c = (guint64) (guintptr) name;
+        return TRUE;
+      }
+    case MS_RECORD_FREQ:
+      ev->kind = MS_AGG_EV_FREQ;
+      ev->a = r->u.freq.tid;
+      ev->weight = r->u.freq.ip;
+      ev->b = r->u.freq.bytes;
+      ev->c = r->u.freq.count;
+      return TRUE;
+    case MS_RECORD_LOST:
+      ev->kind = MS_AGG_EV_LOST;
+      ev->a = r->u.lost.events;
+      ev->b = r->u.lost.reason;
+      s->pub.lost_events += r->u.lost.events;
+      return TRUE;
+    case MS_RECORD_CLOSE:
+      s->pub.closed = TRUE;
+      s->pub.close_allocs = r->u.close.allocs;
+      s->pub.close_frees = r->u.close.frees;
+      s->pub.close_lost = r->u.close.lost;
+      return FALSE;
+    default:
+      return FALSE;
+    }
+}
+
+static void
+fill_batch (Source *s, Batch *b, guint capacity, gboolean *out_eof)
+{
+  MsRecord r;
+
+  *out_eof = FALSE;
+  while (b->n < capacity)
+    {
+      g_autoptr (GError) error = NULL;
+      if (!ms_reader_next (s->reader, &r, &error))
+        {
+          if (error == NULL)
+            {
+              *out_eof = TRUE;
+              return;
+            }
+          note_damage (s, error);
+          continue;
+        }
+      s->pub.records++;
+      s->last_good_offset = r.file_offset;
+      if (convert (s, &r, b, &b->events[b->n]))
+        b->n++;
+    }
+}
+
+static void
+finish_source (Source *s)
+{
+  const MsReaderStats *st = ms_reader_get_stats (s->reader);
+
+  s->pub.bytes_read = ms_reader_get_info (s->reader)->file_bytes - st->bytes_skipped;
+  if (s->pub.damage->len > 0)
+    {
+      MsAggDamage *d = g_ptr_array_index (s->pub.damage, 0);
+      d->bytes_skipped = st->bytes_skipped;
+      if (s->n_errors > 1)
+        {
+          char *m = g_strdup_printf ("%s (+%u)", d->message, s->n_errors - 1);
+          g_free (d->message);
+          d->message = m;
+        }
+    }
+  g_clear_pointer (&s->reader, ms_reader_free);
+  ms_agg_map_clear (&s->stack_ids);
+}
+
+static void
+decode_task (gpointer data, gpointer user_data)
+{
+  Source *s = data;
+  MsAggMerge *self = user_data;
+
+  for (;;)
+    {
+      g_mutex_lock (&self->lock);
+      Batch *b = g_queue_pop_head (&s->spare);
+      g_mutex_unlock (&self->lock);
+      if (b == NULL)
+        b = batch_new (self->batch_events);
+      else
+        batch_reset (b);
+
+      gboolean eof = TRUE;
+      if (s->reader)
+        fill_batch (s, b, self->batch_events, &eof);
+      if (eof && s->reader)
+        finish_source (s);
+
+      g_mutex_lock (&self->lock);
+      g_queue_push_tail (&s->ready, b);
+      gboolean more = !eof && s->ready.length < MAX_READY;
+      if (eof)
+        s->done = TRUE;
+      if (!more)
+        s->in_flight = FALSE;
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+      if (!more)
+        return;
+    }
+}
+
+static void
+source_free (Source *s)
+{
+  Batch *b;
+
+  g_clear_pointer (&s->reader, ms_reader_free);
+  ms_agg_map_clear (&s->stack_ids);
+  while ((b = g_queue_pop_head (&s->ready)))
+    batch_free (b);
+  while ((b = g_queue_pop_head (&s->spare)))
+    batch_free (b);
+  batch_free (s->current);
+  g_free (s->pub.path);
+  g_clear_pointer (&s->pub.damage, g_ptr_array_unref);
+  g_clear_pointer (&s->pub.global_stacks, g_array_unref);
+  g_free (s);
+}
+
+MsAggMerge *
+ms_agg_merge_new (const MsAggTraceDir *trace, guint n_workers)
+{
+  MsAggMerge *self = g_new0 (MsAggMerge, 1);
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->sources = g_ptr_array_new_with_free_func ((GDestroyNotify) source_free);
+
+  for (guint p = 0; p < trace->processes->len; p++)
+    {
+      const MsAggProcessInfo *info = g_ptr_array_index (trace->processes, p);
+      for (guint i = 0; i < info->thread_files->len; i++)
+        {
+          Source *s = g_new0 (Source, 1);
+          g_autoptr (GError) error = NULL;
+
+          s->pub.index = self->sources->len;
+          s->pub.process = p;
+          s->pub.path = g_strdup (g_ptr_array_index (info->thread_files, i));
+          s->pub.damage = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_agg_damage_free);
+          s->pub.global_stacks = g_array_new (FALSE, TRUE, sizeof (guint32));
+          g_array_set_size (s->pub.global_stacks, 1);
+          s->pub.thread = G_MAXUINT;
+          ms_agg_map_init (&s->stack_ids, sizeof (guint32));
+          g_queue_init (&s->ready);
+          g_queue_init (&s->spare);
+          /* The header was checked when the directory was opened; a file
+           * that vanished since is damage like any other. */
+          s->reader = ms_reader_open (s->pub.path, &error);
+          if (s->reader == NULL)
+            {
+              note_damage (s, error);
+              s->done = TRUE;
+            }
+          g_ptr_array_add (self->sources, s);
+        }
+    }
+
+  guint n = MAX (self->sources->len, 1);
+  self->batch_events = CLAMP (EVENT_BUDGET / (n * (MAX_READY + 1)), MIN_BATCH, MAX_BATCH);
+  if (n_workers == 0)
+    n_workers = CLAMP (g_get_num_processors (), 1, 8);
+  self->pool = g_thread_pool_new (decode_task, self, (gint) n_workers, TRUE, NULL);
+  self->heap = g_new (Source *, n);
+  return self;
+}
+
+void
+ms_agg_merge_free (MsAggMerge *self)
+{
+  if (self == NULL)
+    return;
+  /* Tasks not started yet are dropped; running ones stop by themselves
+   * once their file has MAX_READY batches waiting. */
+  if (self->pool)
+    g_thread_pool_free (self->pool, TRUE, TRUE);
+  g_ptr_array_unref (self->sources);
+  g_free (self->heap);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}
+
+guint
+ms_agg_merge_get_n_sources (MsAggMerge *self)
+{
+  return self->sources->len;
+}
+
+MsAggSource *
+ms_agg_merge_get_source (MsAggMerge *self, guint index)
+{
+  return &((Source *) g_ptr_array_index (self->sources, index))->pub;
+}
+
+/* The current event of S, waiting for its decoder when needed; NULL once
+ * the file is exhausted. */
+static const MsAggEvent *
+source_peek (MsAggMerge *self, Source *s)
+{
+  while (s->current == NULL || s->pos >= s->current->n)
+    {
+      g_mutex_lock (&self->lock);
+      if (s->current)
+        g_queue_push_tail (&s->spare, g_steal_pointer (&s->current));
+      while (s->ready.length == 0 && !s->done)
+        g_cond_wait (&self->cond, &self->lock);
+      s->current = g_queue_pop_head (&s->ready);
+      s->pos = 0;
+      if (!s->in_flight && !s->done && s->ready.length < MAX_READY)
+        {
+          s->in_flight = TRUE;
+          g_thread_pool_push (self->pool, s, NULL);
+        }
+      g_mutex_unlock (&self->lock);
+      if (s->current == NULL)
+        return NULL;
+    }
+  return &s->current->events[s->pos];
+}
+
+static inline guint
+order_class (guint32 kind)
+{
+  /* At equal times a free goes first: the contract records frees before
+   * the real free and allocations after the real call, so an address
+   * freed and handed out within one clock tick belongs to the free first. */
+  return kind == MS_AGG_EV_FREE || kind == MS_AGG_EV_MUNMAP || kind == MS_AGG_EV_REALLOC ? 0 : 1;
+}
+
+static inline gboolean
+source_before (Source *a, Source *b)
+{
+  const MsAggEvent *ea = &a->current->events[a->pos];
+  const MsAggEvent *eb = &b->current->events[b->pos];
+
+  if (ea->time_ns != eb->time_ns)
+    return ea->time_ns < eb->time_ns;
+  if (order_class (ea->kind) != order_class (eb->kind))
+    return order_class (ea->kind) < order_class (eb->kind);
+  return a->pub.index < b->pub.index;
+}
+
+static void
+sift_down (MsAggMerge *self, guint i)
+{
+  Source **h = self->heap;
+  guint n = self->heap_len;
+
+  for (;;)
+    {
+      guint l = 2 * i + 1, r = l + 1, m = i;
+      if (l < n && source_before (h[l], h[m]))
+        m = l;
+      if (r < n && source_before (h[r], h[m]))
+        m = r;
+      if (m == i)
+        return;
+      Source *t = h[i];
+      h[i] = h[m];
+      h[m] = t;
+      i = m;
+    }
+}
+
+const MsAggEvent *
+ms_agg_merge_next (MsAggMerge *self, MsAggSource **out_source)
+{
+  if (!self->started)
+    {
+      self->started = TRUE;
+      for (guint i = 0; i < self->sources->len; i++)
+        {
+          Source *s = g_ptr_array_index (self->sources, i);
+          g_mutex_lock (&self->lock);
+          if (!s->done)
+            {
+              s->in_flight = TRUE;
+              g_thread_pool_push (self->pool, s, NULL);
+            }
+          g_mutex_unlock (&self->lock);
+        }
+      for (guint i = 0; i < self->sources->len; i++)
+        {
+          Source *s = g_ptr_array_index (self->sources, i);
+          if (source_peek (self, s))
+            self->heap[self->heap_len++] = s;
+        }
+      for (guint i = self->heap_len / 2; i-- > 0;)
+        sift_down (self, i);
+    }
+  else if (self->returned && self->heap_len > 0)
+    {
+      Source *top = self->heap[0];
+      top->pos++;
+      if (source_peek (self, top) == NULL)
+        self->heap[0] = self->heap[--self->heap_len];
+      sift_down (self, 0);
+    }
+
+  self->returned = self->heap_len > 0;
+  if (self->heap_len == 0)
+    return NULL;
+  Source *top = self->heap[0];
+  if (out_source)
+    *out_source = &top->pub;
+  return &top->current->events[top->pos];
+}
