@@ -71,15 +71,15 @@ status_tick (gpointer data)
   ms_run_status_update (data);
 }
 
-static char *
+/* NUL-separated, as the process file's cmdline */
+static GString *
 joined_command (char **command)
 {
   GString *s = g_string_new (NULL);
 
-  /* NUL-separated, as the process file's cmdline */
   for (guint i = 0; command[i] != NULL; i++)
     g_string_append_len (s, command[i], (gssize) strlen (command[i]) + (command[i + 1] != NULL ? 1 : 0));
-  return g_string_free (s, FALSE);
+  return s;
 }
 
 typedef struct
@@ -114,7 +114,7 @@ static gboolean
 start (Run *run, GError **error)
 {
   sigset_t blocked;
-  g_auto (GStrv) environ_copy = g_get_environ ();
+  g_auto (GStrv) environ_copy = ms_run_undo_libtool_wrapper (g_get_environ ());
 
   if (!ms_run_target_resolve (run->options.command, &run->target, error)
       || !ms_run_find_preload (&run->preload, error))
@@ -150,10 +150,10 @@ start (Run *run, GError **error)
     return FALSE;
   if (run->monitor != NULL)
     {
-      g_autofree char *command = joined_command (run->options.command);
+      g_autoptr (GString) command = joined_command (run->options.command);
       g_autoptr (GError) local_error = NULL;
 
-      ms_monitor_add_info (run->monitor, "command", command);
+      ms_monitor_add_info (run->monitor, "command", command->str, (gssize) command->len);
       ms_monitor_add_pid (run->monitor, run->child.pid);
       if (!ms_monitor_start (run->monitor, &local_error))
         {

@@ -35,15 +35,26 @@ ms_cli_find_program (const char *name)
   return g_find_program_in_path (name);
 }
 
-gboolean
-ms_cli_is_pid_name (const char *name)
+static gboolean
+all_digits (const char *text, gsize max_len)
 {
-  gsize len = strlen (name);
+  gsize len = strlen (text);
 
-  if (len == 0 || len > 10)
+  if (len == 0 || len > max_len)
     return FALSE;
-  for (; *name != '\0'; name++)
-    if (!g_ascii_isdigit (*name))
+  for (; *text != '\0'; text++)
+    if (!g_ascii_isdigit (*text))
       return FALSE;
   return TRUE;
+}
+
+gboolean
+ms_cli_is_process_dir_name (const char *name)
+{
+  const char *dash = strchr (name, '-');
+  g_autofree char *pid = dash != NULL ? g_strndup (name, (gsize) (dash - name)) : g_strdup (name);
+
+  if (!all_digits (pid, 10))
+    return FALSE;
+  return dash == NULL || (g_str_has_prefix (dash, "-exec") && all_digits (dash + 5, 10));
 }

@@ -16,9 +16,10 @@ char *ms_cli_get_program_dir (void);
 /* NAME next to the running program, else on PATH; NULL if neither. */
 char *ms_cli_find_program (const char *name);
 
-/* Whether NAME is a process id: the name of a child process's
- * subdirectory in a trace directory (memscope-trace(5)). */
-gboolean ms_cli_is_pid_name (const char *name);
+/* Whether NAME is that of a process's subdirectory in a trace directory:
+ * PID (a forked child) or PID-execN (a program exec'd by a process of the
+ * run), as memscope-trace(5) says. */
+gboolean ms_cli_is_process_dir_name (const char *name);
 
 /* A file descriptor closed when it goes out of scope (GLib 2.74 has no
  * g_autofd). */

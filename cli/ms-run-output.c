@@ -48,7 +48,7 @@ remove_old_traces (const char *dir, GError **error)
           if (g_unlink (path) < 0)
             return ms_cli_throw_errno (error, errno, _("Removing “%s”"), path);
         }
-      else if (ms_cli_is_pid_name (name) && g_file_test (path, G_FILE_TEST_IS_DIR))
+      else if (ms_cli_is_process_dir_name (name) && g_file_test (path, G_FILE_TEST_IS_DIR))
         {
           if (!remove_old_traces (path, error))
             return FALSE;

@@ -306,11 +306,44 @@ same_directory (const char *a, const char *b)
   return stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+static gboolean
+in_build_tree (void)
+{
+  g_autofree char *program_dir = ms_cli_get_program_dir ();
+
+  return program_dir != NULL && same_directory (program_dir, MS_ABS_BUILDDIR "/cli");
+}
+
+char **
+ms_run_undo_libtool_wrapper (char **envp)
+{
+  const char *libs = MS_ABS_BUILDDIR "/lib/.libs";
+  const char *path = g_environ_getenv (envp, "LD_LIBRARY_PATH");
+
+  if (!in_build_tree ())
+    return envp;
+  if (g_strcmp0 (g_environ_getenv (envp, "BIN_SH"), "xpg4") == 0)
+    envp = g_environ_unsetenv (envp, "BIN_SH");
+  if (g_strcmp0 (g_environ_getenv (envp, "DUALCASE"), "1") == 0)
+    envp = g_environ_unsetenv (envp, "DUALCASE");
+  if (path != NULL && g_str_has_prefix (path, libs))
+    {
+      const char *rest = path + strlen (libs);
+      if (*rest == '\0')
+        envp = g_environ_unsetenv (envp, "LD_LIBRARY_PATH");
+      else if (*rest == ':')
+        {
+          g_autofree char *kept = g_strdup (rest + 1);
+          envp = g_environ_setenv (envp, "LD_LIBRARY_PATH", kept, TRUE);
+        }
+    }
+  return envp;
+}
+
 gboolean
 ms_run_find_preload (char **out_path, GError **error)
 {
   const char *env = g_getenv (MS_RUN_PRELOAD_ENV);
-  g_autofree char *program_dir = ms_cli_get_program_dir ();
   g_autofree char *found = NULL;
 
   if (env != NULL && *env != '\0')
@@ -320,7 +353,7 @@ ms_run_find_preload (char **out_path, GError **error)
                              MS_RUN_PRELOAD_ENV, env);
       found = g_canonicalize_filename (env, NULL);
     }
-  else if (program_dir != NULL && same_directory (program_dir, MS_ABS_BUILDDIR "/cli"))
+  else if (in_build_tree ())
     {
       /* Running from the build tree: the shim built beside us, never an
        * older installed one. */

@@ -32,4 +32,10 @@ void ms_run_target_clear (MsRunTarget *target);
  * tree when memscope-run runs from its build tree; else the installed one. */
 gboolean ms_run_find_preload (char **out_path, GError **error);
 
+/* In the build tree memscope-run is started by libtool's wrapper script,
+ * which adds BIN_SH, DUALCASE and the build tree's library directory to
+ * the environment: the program must see the user's environment, so this
+ * takes them out of ENVP again. Elsewhere it returns ENVP unchanged. */
+char **ms_run_undo_libtool_wrapper (char **envp);
+
 G_END_DECLS

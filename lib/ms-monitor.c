@@ -61,10 +61,14 @@ typedef struct
   int dir_fd;                 /* /proc/PID */
   int task_fd;                /* /proc/PID/task */
   int stat_fd;
+  int statm_fd;
   int status_fd;
   int io_fd;
   GHashTable *threads;        /* tid → MonThread */
   guint64 values[MS_RES_PROC_N_VALUES];
+  clockid_t cpu_clock;        /* CPU time of all its threads, in ns: did any run? */
+  gboolean have_cpu_clock;
+  guint64 cpu_clock_ns;       /* at the previous tick */
   guint64 prev_cpu_ns;
   gboolean have_prev_cpu;
   guint64 first_io[3];        /* syscr + syscw, rchar, wchar at the first sample */
@@ -475,6 +479,7 @@ process_finish (MsMonitor *self, MonProcess *p)
       g_clear_pointer (&p->threads, g_hash_table_unref);
     }
   close_fd (self, &p->stat_fd);
+  close_fd (self, &p->statm_fd);
   close_fd (self, &p->status_fd);
   close_fd (self, &p->io_fd);
   close_fd (self, &p->task_fd);
@@ -491,9 +496,10 @@ add_process_locked (MsMonitor *self, pid_t pid)
     return;
   p = g_new0 (MonProcess, 1);
   p->pid = pid;
-  p->stat_fd = p->status_fd = p->io_fd = p->task_fd = NO_FD;
+  p->stat_fd = p->statm_fd = p->status_fd = p->io_fd = p->task_fd = NO_FD;
   g_snprintf (path, sizeof path, "/proc/%d", (int) pid);
   p->dir_fd = open_counted (self, AT_FDCWD, path, O_PATH | O_DIRECTORY);
+  p->have_cpu_clock = clock_getcpuclockid (pid, &p->cpu_clock) == 0;
   if (p->dir_fd >= 0)
     p->task_fd = open_counted (self, p->dir_fd, "task", O_RDONLY | O_DIRECTORY);
   if (p->task_fd < 0)
@@ -541,16 +547,25 @@ for_each_dirent (MsMonitor *self, int dir_fd, void (*func) (MsMonitor *, const c
       }
 }
 
+/* DIR/PID/ (a forked child) or DIR/PID-execN/ (a program exec'd by
+ * one): memscope-trace(5). */
 static void
 add_child_entry (MsMonitor *self, const char *name, gpointer data)
 {
+  char pid_part[16];
+  const char *dash = strchr (name, '-');
+  gsize len = dash != NULL ? (gsize) (dash - name) : strlen (name);
   pid_t pid;
 
-  if (name_is_pid (name, &pid))
+  if (len >= sizeof pid_part || (dash != NULL && !g_str_has_prefix (dash, "-exec")))
+    return;
+  memcpy (pid_part, name, len);
+  pid_part[len] = '\0';
+  if (name_is_pid (pid_part, &pid))
     add_process_locked (self, pid);
 }
 
-/* Followed children write into DIR/PID/: a new entry changes the
+/* Followed children write into subdirectories: a new entry changes the
  * directory's mtime, so the listing is read only then. */
 static void
 scan_children (MsMonitor *self)
@@ -647,6 +662,53 @@ visit_task (MsMonitor *self, const char *name, gpointer data)
   sample_thread (self, p, t, pass->now_ns);
 }
 
+/* Nothing of the process ran since the last tick: its threads are the
+ * same, with the same counters. */
+static void
+repeat_threads (MsMonitor *self, MonProcess *p, guint64 now_ns)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, p->threads);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      MonThread *t = value;
+
+      if (!t->seen)
+        continue;
+      add_resource (self, now_ns, MS_RESOURCE_THREAD, (guint64) t->tid, t->values, MS_RES_THREAD_N_VALUES);
+      p->values[MS_RES_PROC_VOLUNTARY_CS] += t->values[MS_RES_THREAD_VOLUNTARY_CS];
+      p->values[MS_RES_PROC_INVOLUNTARY_CS] += t->values[MS_RES_THREAD_INVOLUNTARY_CS];
+    }
+}
+
+/* The process's CPU clock (the sum over its threads, ns-exact) moves
+ * whenever any of its threads runs; unless it moved, nothing a thread's
+ * files or the thread list say can have changed. */
+static gboolean
+process_ran (MonProcess *p, guint64 *out_cpu_ns)
+{
+  struct timespec ts;
+  guint64 ns;
+
+  if (!p->have_cpu_clock)
+    return TRUE;
+  if (clock_gettime (p->cpu_clock, &ts) < 0)
+    {
+      /* gone, or a kernel without it: stat's clock ticks from now on */
+      p->have_cpu_clock = FALSE;
+      p->have_prev_cpu = FALSE;
+      return TRUE;
+    }
+  ns = (guint64) ts.tv_sec * G_GUINT64_CONSTANT (1000000000) + (guint64) ts.tv_nsec;
+  *out_cpu_ns = ns;
+  if (p->sampled && ns == p->cpu_clock_ns)
+    return FALSE;
+  p->cpu_clock_ns = ns;
+  return TRUE;
+}
+
 static gboolean
 thread_is_gone (gpointer key, gpointer value, gpointer data)
 {
@@ -693,12 +755,32 @@ typedef struct
   guint64 cpu_ns;             /* CPU time used since the previous tick */
 } TickTotals;
 
-static void
-sample_process (MsMonitor *self, MonProcess *p, guint64 now_ns, TickTotals *totals)
+/* Only the memory figures of statm can change while no thread runs (the
+ * kernel may reclaim pages), and statm does not walk the threads as stat
+ * does for a process. FALSE when it cannot tell (a zombie's are all 0). */
+static gboolean
+sample_memory_only (MsMonitor *self, MonProcess *p)
+{
+  const char *end;
+  guint64 size, resident;
+
+  if (read_at (self, p->dir_fd, "statm", &p->statm_fd) <= 0)
+    return FALSE;
+  size = parse_u64 (self->buf, &end);
+  resident = parse_u64 (end, NULL);
+  if (size == 0)
+    return FALSE;
+  p->values[MS_RES_PROC_VSIZE] = size * self->page_bytes;
+  p->values[MS_RES_PROC_RSS] = resident * self->page_bytes;
+  return TRUE;
+}
+
+/* Everything: stat, status, io, and each thread that ran. */
+static gboolean
+sample_everything (MsMonitor *self, MonProcess *p, guint64 now_ns)
 {
   StatFields st = { 0 };
   guint64 *v = p->values;
-  guint64 cpu_ns;
   ThreadPass pass = { p, now_ns };
 
   /* A zombie leader with live threads (main called pthread_exit) is a live
@@ -706,10 +788,7 @@ sample_process (MsMonitor *self, MonProcess *p, guint64 now_ns, TickTotals *tota
   if (read_at (self, p->dir_fd, "stat", &p->stat_fd) <= 0 || !parse_stat (self->buf, &st)
       || ((st.state == 'Z' || st.state == 'X') && st.num_threads <= 1)
       || (p->sampled && st.start_time != p->start_time))
-    {
-      process_finish (self, p);
-      return;
-    }
+    return FALSE;
   p->start_time = st.start_time;
   v[MS_RES_PROC_RSS] = st.rss_pages * self->page_bytes;
   v[MS_RES_PROC_VSIZE] = st.vsize;
@@ -728,6 +807,28 @@ sample_process (MsMonitor *self, MonProcess *p, guint64 now_ns, TickTotals *tota
   v[MS_RES_PROC_INVOLUNTARY_CS] = 0;
   for_each_dirent (self, p->task_fd, visit_task, &pass);
   g_hash_table_foreach_remove (p->threads, thread_is_gone, self);
+  return TRUE;
+}
+
+static void
+sample_process (MsMonitor *self, MonProcess *p, guint64 now_ns, TickTotals *totals)
+{
+  guint64 *v = p->values;
+  guint64 cpu_ns = 0;
+
+  if (!process_ran (p, &cpu_ns) && sample_memory_only (self, p))
+    {
+      v[MS_RES_PROC_VOLUNTARY_CS] = 0;
+      v[MS_RES_PROC_INVOLUNTARY_CS] = 0;
+      repeat_threads (self, p, now_ns);
+    }
+  else if (!sample_everything (self, p, now_ns))
+    {
+      process_finish (self, p);
+      return;
+    }
+  if (!p->have_cpu_clock)
+    cpu_ns = v[MS_RES_PROC_UTIME_NS] + v[MS_RES_PROC_STIME_NS];
 
   add_resource (self, now_ns, MS_RESOURCE_PROCESS, (guint64) p->pid, v, MS_RES_PROC_N_VALUES);
 
@@ -736,14 +837,13 @@ sample_process (MsMonitor *self, MonProcess *p, guint64 now_ns, TickTotals *tota
   p->last_io[2] = v[MS_RES_PROC_WCHAR];
   if (!p->sampled)
     memcpy (p->first_io, p->last_io, sizeof p->first_io);
-  cpu_ns = v[MS_RES_PROC_UTIME_NS] + v[MS_RES_PROC_STIME_NS];
   if (p->have_prev_cpu && cpu_ns > p->prev_cpu_ns)
     totals->cpu_ns += cpu_ns - p->prev_cpu_ns;
   p->prev_cpu_ns = cpu_ns;
   p->have_prev_cpu = TRUE;
   p->sampled = TRUE;
   totals->rss_bytes += v[MS_RES_PROC_RSS];
-  totals->threads += st.num_threads;
+  totals->threads += v[MS_RES_PROC_THREADS];
 }
 
 /* --- the system --------------------------------------------------------- */
@@ -1090,12 +1190,12 @@ ms_monitor_add_pid (MsMonitor *self, GPid pid)
 }
 
 void
-ms_monitor_add_info (MsMonitor *self, const char *key, const char *value)
+ms_monitor_add_info (MsMonitor *self, const char *key, const char *value, gssize value_len)
 {
   g_mutex_lock (&self->lock);
   if (!self->closed)
     {
-      add_info_locked (self, key, value, strlen (value));
+      add_info_locked (self, key, value, value_len < 0 ? strlen (value) : (gsize) value_len);
       if (g_str_equal (key, "command"))
         self->have_command = TRUE;
     }

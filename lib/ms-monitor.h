@@ -67,13 +67,16 @@ MS_PUBLIC void ms_monitor_add_pid (MsMonitor *self, GPid pid);
 
 /**
  * ms_monitor_add_info:
+ * @key: a name
+ * @value: its value, which may hold NUL bytes
+ * @value_len: the length of @value, or -1 if it is NUL-terminated
  *
  * Writes an INFO record (@key = @value) into the file. The monitor writes
  * `interval_msec`, `gpu` and, unless given here first, `command` (the first
  * watched process's arguments separated by NUL bytes) itself.
  * Since: 0.1
  */
-MS_PUBLIC void ms_monitor_add_info (MsMonitor *self, const char *key, const char *value);
+MS_PUBLIC void ms_monitor_add_info (MsMonitor *self, const char *key, const char *value, gssize value_len);
 
 /**
  * ms_monitor_start:

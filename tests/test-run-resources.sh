@@ -1,0 +1,69 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The resource samples memscope-run writes: how many, and that they say
+# what the program did (run-busy: one thread spinning, RSS growing).
+set -u
+. "$MS_TOP_SRCDIR/tests/test-run-common.sh"
+
+T=$ms_test_tmp
+V=$MS_VICTIMS
+
+"$MS_RUN" -q -o "$T/busy" -- "$V/run-busy" 2 > "$T/busy.out"
+check_eq "run-busy ran" 0 $?
+self_percent=$(sed -n 's/^busy //p' "$T/busy.out")
+resources "$T/busy" 1 > "$T/proc.txt"
+check_eq "one process was sampled" 1 "$(cut -d' ' -f2 "$T/proc.txt" | sort -u | wc -l)"
+n=$(wc -l < "$T/proc.txt")
+if [ "$n" -ge 18 ] && [ "$n" -le 22 ]; then ok 0 "a 2-second run gives 18 to 22 samples at 100 ms ($n)"
+else ok 1 "a 2-second run gives 18 to 22 samples at 100 ms ($n)"; fi
+
+# values: RSS HWM VSIZE UTIME STIME VCS IVCS MINFLT MAJFLT RCHAR WCHAR SYSCR SYSCW RB WB THREADS
+awk -F'[ ,]' '
+  NR == 1 { rss0 = $3 }
+  { rss = $3; hwm = $4; vsize = $5; threads = $18
+    if (hwm < rss) bad = bad " hwm<rss@" NR
+    if (vsize < rss) bad = bad " vsize<rss@" NR
+    if (threads > maxthreads) maxthreads = threads }
+  END { printf "growth=%d maxthreads=%d bad=%s\n", (rss - rss0) / 1048576, maxthreads, bad }' \
+  "$T/proc.txt" > "$T/proc.sum"
+growth=$(sed 's/growth=\([0-9]*\).*/\1/' "$T/proc.sum")
+check_le "RSS grows as the program allocates 1 MiB per 100 ms (MiB)" 10 "$growth"
+contains "$T/proc.sum" "maxthreads=2 bad=" "thread count 2, HWM >= RSS and vsize >= RSS in every sample"
+
+busy_tid=$(dump "$T/busy/resources.mst" | sed -n 's/.* thread_name tid=\([0-9]*\) name=busy$/\1/p' | head -1)
+check_eq "the spinning thread is named in the samples" yes "$([ -n "$busy_tid" ] && echo yes)"
+resources "$T/busy" 2 "$busy_tid" > "$T/busy.txt"
+# times are ns; thread values: UTIME STIME VCS IVCS MINFLT MAJFLT PID
+percent=$(awk -F'[ ,]' 'NR == 1 { t0 = $1; c0 = $3 + $4 } { t = $1; c = $3 + $4 }
+                        END { printf "%d", (t > t0) ? 100 * (c - c0) / (t - t0) : 0 }' "$T/busy.txt")
+# A whole core on an idle machine; on a loaded one, what the thread got.
+echo "# the spinning thread: $percent % of a core as sampled, $self_percent % as it measured itself"
+check_le "the samples say how much of a core the spinning thread used (% - 15)" "$((self_percent - 15))" "$percent"
+check_le "... (% + 15)" "$percent" "$((self_percent + 15))"
+check_le "... and never more than one core" "$percent" 105
+pid=$(cut -d' ' -f2 "$T/proc.txt" | head -1)
+check_eq "thread samples carry their process's pid" "$pid" "$(cut -d' ' -f3 "$T/busy.txt" | cut -d, -f7 | sort -u)"
+grower=$(dump "$T/busy/resources.mst" | sed -n 's/.* thread_name tid=\([0-9]*\) name=grower$/\1/p' | head -1)
+check_eq "a thread renamed after the start gets its new name" "$pid" "$grower"
+
+nproc=$(grep -c '^cpu[0-9]' /proc/stat)
+check_eq "every core is sampled each time" "$((n * nproc))" "$(resources "$T/busy" 4 | wc -l)"
+resources "$T/busy" 3 > "$T/sys.txt"
+check_eq "the system is sampled each time" "$n" "$(wc -l < "$T/sys.txt")"
+awk -F'[ ,]' -v n="$nproc" '$3 > 0 && $4 > 0 && $4 <= $3 && $12 == n { good++ } END { exit good != NR }' "$T/sys.txt"
+ok $? "system samples: memory total and available, the number of cores"
+dump "$T/busy/resources.mst" > "$T/all.txt"
+contains "$T/all.txt" "info interval_msec=100" "the interval is recorded"
+contains "$T/all.txt" "info command=$V/run-busy\\x002" "the command line is recorded"
+grep -q -E 'info gpu=(none|nvml)$' "$T/all.txt"
+ok $? "whether GPUs were sampled is recorded"
+contains "$T/all.txt" " close " "the file is closed"
+
+"$MS_RUN" -q --interval=50 -o "$T/fast" -- "$V/run-busy" 1
+n=$(resources "$T/fast" 1 | wc -l)
+if [ "$n" -ge 17 ] && [ "$n" -le 23 ]; then ok 0 "--interval=50: 17 to 23 samples in a second ($n)"
+else ok 1 "--interval=50: 17 to 23 samples in a second ($n)"; fi
+"$MS_RUN" -q --interval=0 -o "$T/none" -- "$V/run-exit" 0
+check_eq "--interval=0: no resource file" no "$([ -e "$T/none/resources.mst" ] && echo yes || echo no)"
+
+finish
