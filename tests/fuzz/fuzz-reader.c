@@ -154,8 +154,9 @@ check_reencode (const MsRecord *record, const MsCodecState *before, const MsCode
   g_assert_cmpint (ms_record_decode (&p, buf + 1 + body, &again, &back), ==, MS_DECODE_OK);
   g_assert_true (p == buf + 1 + body);
   if (!records_equal (record, &back))
-    g_error ("kind 0x%x at %" G_GUINT64_FORMAT " (state time %" G_GUINT64_FORMAT ") re-encodes as kind 0x%x at %" G_GUINT64_FORMAT,
-             record->kind, record->time_ns, before->prev_time_ns, back.kind, back.time_ns);
+    g_error ("kind 0x%x at %" G_GUINT64_FORMAT " (previous time %" G_GUINT64_FORMAT ") re-encodes as kind 0x%x at %"
+             G_GUINT64_FORMAT ", or differs in a field", record->kind, record->time_ns, before->prev_time_ns, back.kind,
+             back.time_ns);
   g_assert_cmpuint (again.prev_time_ns, ==, after->prev_time_ns);
   g_assert_cmpuint (again.prev_addr, ==, after->prev_addr);
   g_assert_cmpuint (state.prev_time_ns, ==, after->prev_time_ns);
