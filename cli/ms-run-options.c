@@ -4,6 +4,7 @@
 #include "ms-run-options.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "ms-cli-error.h"
 #include "ms-cli-options.h"
@@ -12,6 +13,7 @@
 
 /* Limits of the shim's settings; the shim checks them again. */
 #define MAX_DEPTH 256
+#define MAX_THREADS_BYTES 255
 #define MAX_BUFFER_BYTES (64u * 1024u * 1024u)
 
 GOptionEntry *
@@ -75,6 +77,10 @@ check_threads (const char *text, GError **error)
 {
   g_auto (GStrv) globs = g_strsplit (text, ",", -1);
 
+  if (strlen (text) > MAX_THREADS_BYTES)
+    return ms_cli_throw (error, MS_CLI_ERROR_USAGE,
+                         _("Invalid value for --threads: longer than %u bytes"), MAX_THREADS_BYTES);
+
   for (guint i = 0; globs[i] != NULL; i++)
     if (*globs[i] == '\0')
       return ms_cli_throw (error, MS_CLI_ERROR_USAGE,
@@ -99,14 +105,10 @@ ms_run_options_check (MsRunOptions *o, GError **error)
     return FALSE;
   if (o->min_size != NULL && !ms_cli_parse_size ("--min-size", o->min_size, 0, G_MAXINT64, &value, error))
     return FALSE;
-  if (o->buffer != NULL)
-    {
-      if (!ms_cli_parse_size ("--buffer", o->buffer, MS_WRITER_MIN_CHUNK_BYTES, MAX_BUFFER_BYTES, &value, error))
-        return FALSE;
-      if (value % 4096 != 0)
-        return ms_cli_throw (error, MS_CLI_ERROR_USAGE,
-                             _("Invalid value “%s” for --buffer: it must be a multiple of 4K"), o->buffer);
-    }
+  /* the shim rounds it up to whole pages */
+  if (o->buffer != NULL
+      && !ms_cli_parse_size ("--buffer", o->buffer, MS_WRITER_MIN_CHUNK_BYTES, MAX_BUFFER_BYTES, &value, error))
+    return FALSE;
   o->interval_msec = MS_MONITOR_DEFAULT_INTERVAL_MSEC;
   if (o->interval != NULL)
     {

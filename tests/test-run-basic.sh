@@ -172,6 +172,12 @@ contains "$T/version.out" "memscope-run (memscope)" "--version"
 "$MS_RUN" --help > "$T/help.out"
 contains "$T/help.out" "GPU sampling:" "--help says whether GPUs are sampled"
 contains "$T/help.out" "-- PROGRAM [ARG…]" "--help shows how to give the program"
+missing=""
+for option in $(grep -o -E -- '--[a-z][a-z-]*' "$T/help.out" | sort -u); do
+  grep -q -F -- "$(printf '%s' "$option" | sed 's/-/\\-/g')" "$MS_TOP_SRCDIR/man/memscope-run.1" \
+    || missing="$missing $option"
+done
+check_eq "every option of --help is in memscope-run(1)" "" "$missing"
 
 # --- what it says at the end ------------------------------------------------
 "$MS_RUN" -o "$T/summary" -- "$V/run-exit" 3 2> "$T/summary.err"
