@@ -677,7 +677,9 @@ ms_run_summary_print (const MsRunSummary *s, const MsMonitorSummary *m, const ch
       g_printerr (_("  peak heap: %s%s, leaked: %s%s (%s%.0f blocks)\n"), approx, peak, approx, leaked,
                   approx, s->leaked_blocks);
     }
-  if (m != NULL && m->samples > 0)
+  if (m != NULL && m->samples == 0)
+    g_printerr (_("  no resource sample: the program ended before the first one\n"));
+  else if (m != NULL)
     {
       g_autofree char *rss = ms_cli_format_bytes (m->peak_rss_bytes);
       g_printerr (_("  peak RSS: %s, peak CPU: %.0f %%, peak threads: %u, I/O system calls: %" G_GUINT64_FORMAT

@@ -28,10 +28,10 @@
 # define MS_SANITIZED 1
 #endif
 
+#ifndef MS_SANITIZED
 static volatile bool counting;
 static unsigned long n_alloc_calls;
 
-#ifndef MS_SANITIZED
 extern void *__libc_malloc (size_t size);
 extern void *__libc_calloc (size_t n, size_t size);
 extern void *__libc_realloc (void *ptr, size_t size);
