@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# bench/run-preload.sh [BUILDDIR] [RUNS]: the shim's cost, side by side
+# bench/run-preload.sh [BUILDDIR] [RUNS] [WORKLOAD-REGEX]: the shim's cost, side by side
 # with heaptrack in one run. For each workload: the program alone, under
 # memscope exact, memscope tiered and heaptrack, interleaved (one of each,
 # RUNS times), medians of wall and CPU time, ratios to the bare run and
@@ -10,6 +10,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/_build}
 runs=${2:-5}
+only=${3:-.}
 shim=$build/preload/.libs/libmemscope-preload.so
 dump=$build/tests/ms-dump
 churn=$build/bench/churn
@@ -43,6 +44,7 @@ printf '%-10s %9s | %-23s | %-23s | %-23s | %-17s | %s\n' workload "bare s" \
   "exact wall/cpu (x bare)" "tiered wall/cpu" "heaptrack wall/cpu" "exact/heaptrack" "bytes/event raw, zst, heaptrack"
 for w in "${workloads[@]}"; do
   name=${w%%|*} cmd=${w#*|}
+  [[ $name =~ $only ]] || continue
   for variant in bare exact tiered heaptrack; do : > "$work/$name.$variant"; done
   for i in $(seq "$runs"); do
     time_run "$work/$name.bare" "$cmd"

@@ -87,12 +87,31 @@ poisson_gap (MsSamplerState *self, uint64_t mean_bytes)
   return gap > 9e18 ? INT64_MAX : (int64_t) gap + 1;
 }
 
+static const uint32_t tiered_one_in[MS_TIERED_N_RATES] = {
+  100, 10, 100 / MS_TIERED_HOT_BOOST, 10 / MS_TIERED_HOT_BOOST > 1 ? 10 / MS_TIERED_HOT_BOOST : 1,
+};
+
+/* Allocations to skip before the next sample at rate 1/ONE_IN, so that
+ * each allocation is kept independently with that probability: the gap
+ * is geometric, P(gap = k) = (1-p)^k p. */
+static uint32_t
+geometric_gap (MsSamplerState *self, uint32_t one_in)
+{
+  if (one_in <= 1)
+    return 0;
+  double p = 1.0 / one_in;
+  double gap = ms_math_ln (uniform (self)) / ms_math_ln (1.0 - p);
+  return gap > 4e9 ? UINT32_MAX : (uint32_t) gap;
+}
+
 void
 ms_sampler_state_init (MsSamplerState *self, uint64_t seed, const MsConfig *config)
 {
   self->rng = seed ? seed : 0x9e3779b97f4a7c15ull;
   (void) next_random (self);
   self->bytes_until_sample = config->sampling == MS_SAMPLING_BYTES ? poisson_gap (self, config->sample_bytes) : 0;
+  for (unsigned i = 0; i < MS_TIERED_N_RATES; i++)
+    self->until_sample[i] = geometric_gap (self, tiered_one_in[i]);
 }
 
 static uint64_t
@@ -115,17 +134,19 @@ ms_sampler_decide (MsSamplerState *self, const MsConfig *config, uint64_t size, 
 
     case MS_SAMPLING_TIERED:
       {
-        uint32_t one_in;
         if (size > MS_TIERED_LARGE_BYTES)
           return MS_WEIGHT_ONE;
-        one_in = size >= MS_TIERED_MEDIUM_BYTES ? 10 : 100;
-        if (site_count >= MS_TIERED_HOT_SITE_COUNT)
-          one_in = one_in > MS_TIERED_HOT_BOOST ? one_in / MS_TIERED_HOT_BOOST : 1;
-        if (one_in == 1)
+        unsigned rate = (size >= MS_TIERED_MEDIUM_BYTES ? 1 : 0) + (site_count >= MS_TIERED_HOT_SITE_COUNT ? 2 : 0);
+        uint32_t one_in = tiered_one_in[rate];
+        if (one_in <= 1)
           return MS_WEIGHT_ONE;
+        if (MS_LIKELY (self->until_sample[rate] > 0))
+          {
+            self->until_sample[rate]--;
+            return 0;
+          }
+        self->until_sample[rate] = geometric_gap (self, one_in);
         /* an exact integer ratio keeps weights exact: 1 in 25 weighs 25 */
-        if (next_random (self) % one_in != 0)
-          return 0;
         return (uint64_t) one_in * MS_WEIGHT_ONE;
       }
 
@@ -156,6 +177,7 @@ ms_freq_table_init (MsFreqTable *self)
   self->table = anon_map (FREQ_INITIAL_CAPACITY * sizeof (MsFreqEntry));
   self->capacity = self->table ? FREQ_INITIAL_CAPACITY : 0;
   self->used = 0;
+  self->last = NULL;
   return self->table ? 0 : -ENOMEM;
 }
 
@@ -173,6 +195,7 @@ ms_freq_table_clear (MsFreqTable *self)
   if (self->used)
     memset (self->table, 0, self->capacity * sizeof (MsFreqEntry));
   self->used = 0;
+  self->last = NULL;
 }
 
 static int
@@ -193,17 +216,26 @@ freq_grow (MsFreqTable *self)
         s = (s + 1) & (capacity - 1);
       table[s] = *e;
     }
-  ms_sys_munmap (self->table, self->capacity * sizeof (MsFreqEntry));
-  self->table = table;
-  self->capacity = capacity;
+  /* The old array stays mapped: at process exit another thread reads the
+   * table of a thread still running (ms-tracker.c), and must never touch
+   * unmapped memory. Doubling keeps the waste below the table's size. */
+  __atomic_store_n (&self->table, table, __ATOMIC_RELEASE);
+  __atomic_store_n (&self->capacity, capacity, __ATOMIC_RELEASE);
+  self->last = NULL;
   return 0;
 }
 
 uint64_t
 ms_freq_table_add (MsFreqTable *self, uint64_t ip, uint64_t size)
 {
-  uint32_t s = freq_slot (ip, self->capacity);
+  MsFreqEntry *last = self->last;
+  if (MS_LIKELY (last != NULL && last->ip == ip))
+    {
+      last->bytes += size;
+      return ++last->count;
+    }
 
+  uint32_t s = freq_slot (ip, self->capacity);
   for (;;)
     {
       MsFreqEntry *e = &self->table[s];
@@ -211,6 +243,7 @@ ms_freq_table_add (MsFreqTable *self, uint64_t ip, uint64_t size)
         break;
       if (e->ip == ip)
         {
+          self->last = e;
           e->bytes += size;
           return ++e->count;
         }
@@ -223,6 +256,7 @@ ms_freq_table_add (MsFreqTable *self, uint64_t ip, uint64_t size)
       return ms_freq_table_add (self, ip, size);
     }
   self->table[s] = (MsFreqEntry) { .ip = ip, .count = 1, .bytes = size };
+  self->last = &self->table[s];
   self->used++;
   return 1;
 }
@@ -239,6 +273,20 @@ ms_freq_table_add (MsFreqTable *self, uint64_t ip, uint64_t size)
 static uint64_t *live_table;
 static uint64_t live_mask;
 
+/* How many live addresses hash to each bucket: a free whose bucket counts
+ * 0 (nearly every free of an unsampled block) is answered from this
+ * 256 KiB array instead of a probe into the 16 MiB table. A counter is
+ * raised before its address goes in and lowered after it comes out, so a
+ * present address never finds 0. */
+#define LIVE_BUCKETS_LOG2 17
+static uint16_t *live_buckets;
+
+static inline uint16_t *
+live_bucket (uint64_t addr)
+{
+  return &live_buckets[((addr >> 4) * 0xc2b2ae3d27d4eb4full) >> (64 - LIVE_BUCKETS_LOG2)];
+}
+
 int
 ms_live_set_init (uint32_t capacity_log2)
 {
@@ -247,8 +295,12 @@ ms_live_set_init (uint32_t capacity_log2)
   if (live_table)
     return 0;
   live_table = anon_map (bytes);
-  if (live_table == NULL)
-    return -ENOMEM;
+  live_buckets = anon_map (sizeof (uint16_t) << LIVE_BUCKETS_LOG2);
+  if (live_table == NULL || live_buckets == NULL)
+    {
+      live_table = NULL;
+      return -ENOMEM;
+    }
   live_mask = ((uint64_t) 1 << capacity_log2) - 1;
   return 0;
 }
@@ -257,7 +309,10 @@ void
 ms_live_set_clear (void)
 {
   if (live_table)
-    memset (live_table, 0, (live_mask + 1) * 8);
+    {
+      memset (live_table, 0, (live_mask + 1) * 8);
+      memset (live_buckets, 0, sizeof (uint16_t) << LIVE_BUCKETS_LOG2);
+    }
 }
 
 static inline uint64_t
@@ -271,6 +326,8 @@ ms_live_set_insert (uint64_t addr)
 {
   if (live_table == NULL || addr <= LIVE_TOMBSTONE)
     return false;
+  uint16_t *bucket = live_bucket (addr);
+  __atomic_add_fetch (bucket, 1, __ATOMIC_ACQ_REL);
   uint64_t s = live_slot (addr);
   for (uint32_t i = 0; i < LIVE_MAX_PROBES; i++, s++)
     {
@@ -281,6 +338,7 @@ ms_live_set_insert (uint64_t addr)
       if (__atomic_compare_exchange_n (w, &v, addr, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
         return true;
     }
+  __atomic_sub_fetch (bucket, 1, __ATOMIC_ACQ_REL);
   return false;
 }
 
@@ -288,6 +346,9 @@ bool
 ms_live_set_remove (uint64_t addr)
 {
   if (live_table == NULL || addr <= LIVE_TOMBSTONE)
+    return false;
+  uint16_t *bucket = live_bucket (addr);
+  if (__atomic_load_n (bucket, __ATOMIC_ACQUIRE) == 0)
     return false;
   uint64_t s = live_slot (addr);
   for (uint32_t i = 0; i < LIVE_MAX_PROBES; i++, s++)
@@ -297,7 +358,12 @@ ms_live_set_remove (uint64_t addr)
       if (v == LIVE_EMPTY)
         return false;
       if (v == addr)
-        return __atomic_compare_exchange_n (w, &v, LIVE_TOMBSTONE, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+        {
+          if (!__atomic_compare_exchange_n (w, &v, LIVE_TOMBSTONE, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return false;
+          __atomic_sub_fetch (bucket, 1, __ATOMIC_ACQ_REL);
+          return true;
+        }
     }
   return false;
 }

@@ -14,10 +14,17 @@ MS_BEGIN_DECLS
 
 /* ---- per-thread decision state ---- */
 
+/* Tiered rates, in "one in N": small, medium, and the two boosted ones */
+#define MS_TIERED_N_RATES 4
+
 typedef struct
 {
   uint64_t rng;                 /* xorshift64* state, never 0 */
   int64_t bytes_until_sample;   /* MS_SAMPLING_BYTES: the Poisson countdown */
+  /* MS_SAMPLING_TIERED: allocations left before the next sample, one
+   * geometric countdown per rate, so that the common "not sampled" costs a
+   * decrement and no random number */
+  uint32_t until_sample[MS_TIERED_N_RATES];
 } MsSamplerState;
 
 MS_INTERNAL void ms_sampler_state_init (MsSamplerState *self, uint64_t seed, const MsConfig *config);
@@ -53,6 +60,7 @@ typedef struct
   MsFreqEntry *table; /* mmap'd */
   uint32_t capacity;  /* power of two */
   uint32_t used;
+  MsFreqEntry *last;  /* the entry hit last: loops allocate from one site */
 } MsFreqTable;
 
 MS_INTERNAL int ms_freq_table_init (MsFreqTable *self);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ms-clock.h"
 #include "ms-module-map.h"
 #include "ms-record.h"
 #include "ms-sampler.h"
@@ -116,12 +117,12 @@ static struct
 
 /* ---- small helpers (no stdio, no malloc) ---- */
 
+/* Every record's time comes from the one clock the events use, so that
+ * bookkeeping records never appear to come before the events around them. */
 static uint64_t
 now_ns (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+  return ms_clock_now_ns (1);
 }
 
 static uint64_t
@@ -548,24 +549,27 @@ attach (void)
 }
 
 static void
-write_freq_rows (Slot *slot)
+write_freq_rows (MsWriter *writer, const MsFreqTable *freq, uint64_t tid)
 {
   if (!proc.config.freq_table)
     return;
   uint64_t t = now_ns ();
-  for (uint32_t i = 0; i < slot->freq.capacity; i++)
+  /* capacity before table: a grow stores them the other way round, so
+   * this never walks an old, smaller array with a new capacity */
+  uint32_t capacity = __atomic_load_n (&freq->capacity, __ATOMIC_ACQUIRE);
+  const MsFreqEntry *table = __atomic_load_n (&freq->table, __ATOMIC_ACQUIRE);
+  for (uint32_t i = 0; i < capacity; i++)
     {
-      const MsFreqEntry *e = &slot->freq.table[i];
+      const MsFreqEntry *e = &table[i];
       if (e->count == 0)
         continue;
       MsRecord r = { .kind = MS_RECORD_FREQ, .time_ns = t };
-      r.u.freq.tid = tls.tid;
+      r.u.freq.tid = tid;
       r.u.freq.ip = e->ip;
       r.u.freq.count = e->count;
       r.u.freq.bytes = e->bytes;
-      ms_writer_add (&slot->writer, &r);
+      ms_writer_add (writer, &r);
     }
-  ms_freq_table_clear (&slot->freq);
 }
 
 static void
@@ -602,7 +606,8 @@ detach (bool release)
 
   if (slot == NULL)
     return;
-  write_freq_rows (slot);
+  write_freq_rows (&slot->writer, &slot->freq, tls.tid);
+  ms_freq_table_clear (&slot->freq);
   MsRecord end = { .kind = MS_RECORD_THREAD_END, .time_ns = now_ns (), .u.thread.tid = tls.tid };
   ms_writer_add (&slot->writer, &end);
   debug ("thread ", tls.tid, " detached");
@@ -756,7 +761,7 @@ record_alloc_event (Slot *slot, MsRecordKind kind, uint64_t old_addr, uint64_t a
       return;
     }
   MsCodecState *st = &slot->writer.state;
-  uint8_t *p = ms_encode_time (rec + 1, st, now_ns ());
+  uint8_t *p = ms_encode_time (rec + 1, st, ms_clock_now_ns (1));
   p = ms_varint_put (p, size);
   if (kind == MS_RECORD_REALLOC)
     p = ms_encode_addr (p, st, old_addr);
@@ -786,7 +791,7 @@ record_free_event (Slot *slot, MsRecordKind kind, uint64_t addr, uint64_t size)
       return;
     }
   MsCodecState *st = &slot->writer.state;
-  uint8_t *p = ms_encode_time (rec + 1, st, now_ns ());
+  uint8_t *p = ms_encode_time (rec + 1, st, ms_clock_now_ns (0));
   if (kind == MS_RECORD_MUNMAP)
     p = ms_varint_put (p, size);
   p = ms_encode_addr (p, st, addr);
@@ -839,14 +844,16 @@ alloc_common (MsRecordKind kind, uint64_t old_addr, void *ptr, size_t size, uint
   record_alloc_event (slot, kind, old_addr, (uint64_t) (uintptr_t) ptr, size, weight, ips, n);
 }
 
+/* The event paths leave errno alone without saving it: everything they
+ * call is a raw system call (ms-sys.h) or errno-free, and the few slow
+ * paths that can touch it (refresh, the libunwind fallback) restore it
+ * themselves. tests/test-preload.sh checks errno across every wrapper. */
 void
 ms_tracker_on_alloc (void *ptr, size_t size, uintptr_t call_site, MsRecordKind kind)
 {
   if (!enter ())
     return;
-  int saved = errno;
   alloc_common (kind, 0, ptr, size, call_site, NULL, 0);
-  errno = saved;
   leave ();
 }
 
@@ -856,11 +863,7 @@ ms_tracker_on_free (void *ptr)
   if (!enter ())
     return;
   if (!sampling () || ms_live_set_remove ((uint64_t) (uintptr_t) ptr))
-    {
-      int saved = errno;
-      record_free_event (tls.slot, MS_RECORD_FREE, (uint64_t) (uintptr_t) ptr, 0);
-      errno = saved;
-    }
+    record_free_event (tls.slot, MS_RECORD_FREE, (uint64_t) (uintptr_t) ptr, 0);
   leave ();
 }
 
@@ -869,9 +872,7 @@ ms_tracker_on_munmap (void *ptr, size_t size)
 {
   if (!enter ())
     return;
-  int saved = errno;
   record_free_event (tls.slot, MS_RECORD_MUNMAP, (uint64_t) (uintptr_t) ptr, size);
-  errno = saved;
   leave ();
 }
 
@@ -890,7 +891,6 @@ ms_tracker_on_realloc_end (void *old_ptr, bool old_was_recorded, void *new_ptr, 
 {
   if (!enter ())
     return;
-  int saved = errno;
   if (new_ptr == NULL)
     {
       /* failed: the old block lives on */
@@ -902,7 +902,6 @@ ms_tracker_on_realloc_end (void *old_ptr, bool old_was_recorded, void *new_ptr, 
                   call_site, NULL, 0);
   else
     alloc_common (MS_RECORD_REALLOC, (uint64_t) (uintptr_t) old_ptr, new_ptr, size, call_site, NULL, 0);
-  errno = saved;
   leave ();
 }
 
@@ -946,9 +945,7 @@ ms_tracker_track_alloc_with_stack (void *ptr, size_t size, const uintptr_t *ips,
 {
   if (ptr == NULL || !enter ())
     return;
-  int saved = errno;
   alloc_common (MS_RECORD_ALLOC, 0, ptr, size, n_ips ? ips[0] : 0, ips, n_ips);
-  errno = saved;
   leave ();
 }
 
@@ -971,7 +968,6 @@ ms_tracker_label (const void *ptr, size_t size, const char *name, const char *ty
 {
   if (!enter ())
     return;
-  int saved = errno;
   MsRecord r = { .kind = MS_RECORD_LABEL, .time_ns = now_ns () };
   r.u.label.addr = (uint64_t) (uintptr_t) ptr;
   r.u.label.size = size;
@@ -979,7 +975,6 @@ ms_tracker_label (const void *ptr, size_t size, const char *name, const char *ty
   r.u.label.type = bytes_of (type ? type : "");
   if (ms_writer_add (&tls.slot->writer, &r) < 0)
     on_write_failure (tls.slot);
-  errno = saved;
   leave ();
 }
 
@@ -1086,6 +1081,7 @@ ms_tracker_start (const char *dir, const MsConfig *config)
           memcpy (proc.base_dir + cwd_len + 1, dir, len + 1);
         }
       proc.pid = getpid ();
+      ms_clock_init ();
       find_own_range ();
       if (sampling ())
         r = ms_live_set_init (LIVE_SET_LOG2);
@@ -1182,6 +1178,18 @@ finish (void)
   pthread_mutex_lock (&proc.file_lock);
   if (proc.process_writer_open)
     {
+      /* Threads still running at exit keep their files (writing into them
+       * would race with their next event), but their call-site totals go
+       * into this file: read while they may still add to them, which is
+       * memory-safe because a frequency table's old arrays are never
+       * unmapped, and off by at most the events of that instant. */
+      for (uint32_t i = 0; i < proc.n_slots; i++)
+        {
+          Slot *s = proc.slots[i];
+          uint32_t owner = __atomic_load_n (&s->owner_tid, __ATOMIC_ACQUIRE);
+          if (owner != 0)
+            write_freq_rows (&proc.process_writer, &s->freq, owner);
+        }
       uint64_t t = now_ns ();
       if (proc.threads_not_tracked > 0)
         add_info_u64 ("threads_not_tracked", proc.threads_not_tracked);

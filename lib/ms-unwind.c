@@ -3,6 +3,7 @@
 
 #include "ms-unwind.h"
 
+#include <errno.h>
 #include <link.h>
 #include <stdbool.h>
 #include <string.h>
@@ -644,9 +645,14 @@ fallback (uint64_t *ips, int max)
   unw_context_t context;
   int n = 0;
 
+  /* libunwind is not ours to trust with errno, which the program owns */
+  int saved_errno = errno;
   __atomic_add_fetch (&stat_fallbacks, 1, __ATOMIC_RELAXED);
   if (unw_getcontext (&context) < 0 || unw_init_local (&cursor, &context) < 0 || unw_step (&cursor) <= 0)
-    return 0;
+    {
+      errno = saved_errno;
+      return 0;
+    }
   while (n < max && unw_step (&cursor) > 0)
     {
       unw_word_t ip;
@@ -654,6 +660,7 @@ fallback (uint64_t *ips, int max)
         break;
       ips[n++] = ip;
     }
+  errno = saved_errno;
   return n;
 }
 
@@ -681,7 +688,9 @@ ms_unwind (uint64_t *ips, int max)
       uint64_t rule = cache_lookup (ip);
       if (MS_UNLIKELY (rule == RULE_NONE))
         {
+          int saved_errno = errno;
           rule = compute_rule (ip - 1);
+          errno = saved_errno;
           cache_insert (ip, rule);
         }
 

@@ -21,10 +21,10 @@ MsRealFunctions ms_real;
 /* glibc 2.36's dlsym allocates nothing, but dlerror paths, other preloads
  * and older C libraries do: 64 KiB is far more than they need. Blocks are
  * never reused; free() ignores them. */
-#define ARENA_BYTES (64 * 1024)
+#define ARENA_BYTES MS_BOOTSTRAP_ARENA_BYTES
 #define HEADER_BYTES 16
 
-static uint8_t arena[ARENA_BYTES] __attribute__ ((aligned (4096)));
+unsigned char ms_bootstrap_arena[ARENA_BYTES] __attribute__ ((aligned (4096)));
 static size_t arena_used;
 
 void *
@@ -48,20 +48,14 @@ ms_bootstrap_alloc (size_t size, size_t alignment, bool zero)
     }
   while (!__atomic_compare_exchange_n (&arena_used, &start, end, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
 
-  memcpy (arena + user - sizeof (size_t), &size, sizeof size);
+  memcpy (ms_bootstrap_arena + user - sizeof (size_t), &size, sizeof size);
   (void) zero; /* the arena is .bss and never reused: already zero */
-  return arena + user;
+  return ms_bootstrap_arena + user;
 
 full:;
   static const char msg[] = "memscope: bootstrap arena exhausted before the real allocator was found\n";
   (void) ms_sys_write (2, msg, sizeof msg - 1);
   abort ();
-}
-
-bool
-ms_bootstrap_owns (const void *ptr)
-{
-  return (const uint8_t *) ptr >= arena && (const uint8_t *) ptr < arena + ARENA_BYTES;
 }
 
 size_t

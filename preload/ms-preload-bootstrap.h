@@ -36,9 +36,19 @@ MS_INTERNAL extern MsRealFunctions ms_real;
  * while that is not possible yet (called from inside dlsym). */
 MS_INTERNAL bool ms_preload_resolve (void);
 
+#define MS_BOOTSTRAP_ARENA_BYTES (64 * 1024)
+MS_INTERNAL extern unsigned char ms_bootstrap_arena[MS_BOOTSTRAP_ARENA_BYTES];
+
 MS_INTERNAL void *ms_bootstrap_alloc (size_t size, size_t alignment, bool zero);
-MS_INTERNAL bool ms_bootstrap_owns (const void *ptr);
 MS_INTERNAL size_t ms_bootstrap_size (const void *ptr);
+
+/* Inline: every free asks. */
+static inline bool
+ms_bootstrap_owns (const void *ptr)
+{
+  return (const unsigned char *) ptr >= ms_bootstrap_arena
+         && (const unsigned char *) ptr < ms_bootstrap_arena + MS_BOOTSTRAP_ARENA_BYTES;
+}
 
 /* mmap and friends before and after resolution (raw system calls first). */
 MS_INTERNAL void *ms_preload_real_mmap (void *addr, size_t length, int prot, int flags, int fd, off_t offset);

@@ -105,6 +105,19 @@ stack_string (Stats *s, Source *src, guint64 id, guint64 *out_leaf)
 }
 
 static void
+add_freq (Stats *s, const MsRecord *r)
+{
+  g_autofree char *leaf = frame_name (s, r->u.freq.ip);
+  guint64 bytes = GPOINTER_TO_SIZE (g_hash_table_lookup (s->freq_sites, leaf)) + r->u.freq.bytes;
+  guint64 count = GPOINTER_TO_SIZE (g_hash_table_lookup (s->freq_counts, leaf)) + r->u.freq.count;
+
+  g_hash_table_insert (s->freq_counts, g_strdup (leaf), GSIZE_TO_POINTER (count));
+  g_hash_table_insert (s->freq_sites, g_steal_pointer (&leaf), GSIZE_TO_POINTER (bytes));
+  s->freq_count += r->u.freq.count;
+  s->freq_bytes += r->u.freq.bytes;
+}
+
+static void
 read_process_file (Stats *s, const char *path)
 {
   g_autoptr (GError) error = NULL;
@@ -139,6 +152,8 @@ read_process_file (Stats *s, const char *path)
         s->sampled = !(r.u.info.value.len == 5 && !memcmp (r.u.info.value.data, "exact", 5));
       else if (r.kind == MS_RECORD_LOST)
         s->lost += r.u.lost.events;
+      else if (r.kind == MS_RECORD_FREQ)
+        add_freq (s, &r);
     }
 }
 
@@ -203,16 +218,8 @@ advance (Stats *s, Source *src)
                                g_strndup (r->u.label.type.data, r->u.label.type.len));
           break;
         case MS_RECORD_FREQ:
-          {
-            g_autofree char *leaf = frame_name (s, r->u.freq.ip);
-            guint64 bytes = GPOINTER_TO_SIZE (g_hash_table_lookup (s->freq_sites, leaf)) + r->u.freq.bytes;
-            guint64 count = GPOINTER_TO_SIZE (g_hash_table_lookup (s->freq_counts, leaf)) + r->u.freq.count;
-            g_hash_table_insert (s->freq_counts, g_strdup (leaf), GSIZE_TO_POINTER (count));
-            g_hash_table_insert (s->freq_sites, g_steal_pointer (&leaf), GSIZE_TO_POINTER (bytes));
-            s->freq_count += r->u.freq.count;
-            s->freq_bytes += r->u.freq.bytes;
-            break;
-          }
+          add_freq (s, r);
+          break;
         case MS_RECORD_ALLOC:
         case MS_RECORD_ALLOC_SAMPLED:
         case MS_RECORD_REALLOC:

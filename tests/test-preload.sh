@@ -32,6 +32,13 @@ for want in "2 leak_alpha" "3 leak_beta" "4 leak_gamma"; do
   check_eq "basic: $fn called from main" main "$(function_at "$caller")"
 done
 
+# ---- errno ----
+want=$("$V/v-errno")
+got=$(MEMSCOPE_MMAP=1 traced "$t/errno" "$V/v-errno")
+check_eq "errno after every entry point is what it is without the shim" "$want" "$got"
+got=$(MEMSCOPE_SAMPLING=tiered traced "$t/errno-tiered" "$V/v-errno")
+check_eq "errno unchanged when sampling too" "$want" "$got"
+
 # ---- C++ new/delete ----
 out=$(traced "$t/cxx" "$V/v-cxx"); status=$?
 check_eq "c++: exit status" 0 "$status"
@@ -101,6 +108,16 @@ s=$(stats "$t/named")
 check_eq "MEMSCOPE_THREADS: only matching threads, renames count" 300 "$(stat_of "$s" allocs)"
 s=$(stats "$t/named" --min-size 30002 --max-size 30003)
 check_eq "MEMSCOPE_THREADS: other threads not recorded" 0 "$(stat_of "$s" allocs)"
+
+# ---- a thread still running at exit ----
+traced "$t/running" "$V/v-running"; status=$?
+check_eq "running thread at exit: exit status" 0 "$status"
+s=$(stats "$t/running")
+line=$(printf '%s\n' "$s" | grep '^site ' | while read -r l; do
+         [ "$(function_at "${l##*leaf=}")" = worker_allocate ] && printf '%s\n' "$l"
+       done)
+check_eq "running thread at exit: its call-site totals are written" "freq_count=100" \
+  "$(printf '%s\n' "$line" | grep -o 'freq_count=[0-9]*')"
 
 # ---- fork ----
 out=$(traced "$t/fork" "$V/v-fork"); status=$?
