@@ -12,10 +12,10 @@
  * without letting one fast file fill memory while the merge waits on
  * another. */
 #define MAX_READY 2
-/* Decoded events buffered over all files at most: 24 MiB of MsAggEvent. */
-#define EVENT_BUDGET (24u * 1024u * 1024u / sizeof (MsAggEvent))
+/* Decoded events buffered over all files at most: 6 MiB of MsAggEvent. */
+#define EVENT_BUDGET (6u * 1024u * 1024u / sizeof (MsAggEvent))
 #define MIN_BATCH 256u
-#define MAX_BATCH 8192u
+#define MAX_BATCH 4096u
 
 typedef struct
 {
@@ -46,6 +46,15 @@ typedef struct
   guint pos;
 } Source;
 
+/* A heap entry carries its source's head key, so that sifting compares
+ * contiguous keys instead of chasing each source's current event. */
+typedef struct
+{
+  guint64 time_ns;
+  guint32 order;        /* free-first class << 31 | source index */
+  Source *source;
+} HeapEntry;
+
 struct _MsAggMerge
 {
   GPtrArray *sources;   /* Source* */
@@ -54,7 +63,7 @@ struct _MsAggMerge
   GCond cond;
   guint batch_events;
 
-  Source **heap;
+  HeapEntry *heap;
   guint heap_len;
   gboolean started;
   gboolean returned;    /* heap[0]'s current event was handed out */
@@ -201,10 +210,27 @@ convert (Source *s, const MsRecord *r, Batch *b, MsAggEvent *ev)
     }
 }
 
+/* The span of the file's timed events (FREQ rows come at exit and say
+ * nothing about when the program ran), kept here in the decoders rather
+ * than per event in the merge. */
+static void
+note_times (Source *s, const Batch *b, guint from)
+{
+  for (guint i = from; i < b->n; i++)
+    {
+      const MsAggEvent *ev = &b->events[i];
+      if (ev->kind == MS_AGG_EV_FREQ)
+        continue;
+      s->pub.first_ns = MIN (s->pub.first_ns, ev->time_ns);
+      s->pub.last_ns = MAX (s->pub.last_ns, ev->time_ns);
+    }
+}
+
 static void
 fill_batch (Source *s, Batch *b, guint capacity, gboolean *out_eof)
 {
   MsRecord r;
+  guint first = b->n;
 
   *out_eof = FALSE;
   while (b->n < capacity)
@@ -215,7 +241,7 @@ fill_batch (Source *s, Batch *b, guint capacity, gboolean *out_eof)
           if (error == NULL)
             {
               *out_eof = TRUE;
-              return;
+              break;
             }
           note_damage (s, error);
           continue;
@@ -225,6 +251,7 @@ fill_batch (Source *s, Batch *b, guint capacity, gboolean *out_eof)
       if (convert (s, &r, b, &b->events[b->n]))
         b->n++;
     }
+  note_times (s, b, first);
 }
 
 static void
@@ -299,6 +326,7 @@ source_free (Source *s)
   g_free (s->pub.path);
   g_clear_pointer (&s->pub.damage, g_ptr_array_unref);
   g_clear_pointer (&s->pub.global_stacks, g_array_unref);
+  g_clear_pointer (&s->pub.stack_index, g_array_unref);
   g_free (s);
 }
 
@@ -325,6 +353,8 @@ ms_agg_merge_new (const MsAggTraceDir *trace, guint n_workers)
           s->pub.damage = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_agg_damage_free);
           s->pub.global_stacks = g_array_new (FALSE, TRUE, sizeof (guint32));
           g_array_set_size (s->pub.global_stacks, 1);
+          s->pub.stack_index = g_array_new (FALSE, TRUE, sizeof (guint32));
+          s->pub.first_ns = G_MAXUINT64;
           s->pub.thread = G_MAXUINT;
           ms_agg_map_init (&s->stack_ids, sizeof (guint32));
           g_queue_init (&s->ready);
@@ -346,7 +376,7 @@ ms_agg_merge_new (const MsAggTraceDir *trace, guint n_workers)
   if (n_workers == 0)
     n_workers = CLAMP (g_get_num_processors (), 1, 8);
   self->pool = g_thread_pool_new (decode_task, self, (gint) n_workers, TRUE, NULL);
-  self->heap = g_new (Source *, n);
+  self->heap = g_new (HeapEntry, n);
   return self;
 }
 
@@ -404,7 +434,7 @@ source_peek (MsAggMerge *self, Source *s)
   return &s->current->events[s->pos];
 }
 
-static inline guint
+static inline guint32
 order_class (guint32 kind)
 {
   /* At equal times a free goes first: the contract records frees before
@@ -413,35 +443,36 @@ order_class (guint32 kind)
   return kind == MS_AGG_EV_FREE || kind == MS_AGG_EV_MUNMAP || kind == MS_AGG_EV_REALLOC ? 0 : 1;
 }
 
-static inline gboolean
-source_before (Source *a, Source *b)
+static inline void
+entry_set (HeapEntry *e, Source *s, const MsAggEvent *ev)
 {
-  const MsAggEvent *ea = &a->current->events[a->pos];
-  const MsAggEvent *eb = &b->current->events[b->pos];
+  e->time_ns = ev->time_ns;
+  e->order = order_class (ev->kind) << 31 | s->pub.index;
+  e->source = s;
+}
 
-  if (ea->time_ns != eb->time_ns)
-    return ea->time_ns < eb->time_ns;
-  if (order_class (ea->kind) != order_class (eb->kind))
-    return order_class (ea->kind) < order_class (eb->kind);
-  return a->pub.index < b->pub.index;
+static inline gboolean
+entry_before (const HeapEntry *a, const HeapEntry *b)
+{
+  return a->time_ns != b->time_ns ? a->time_ns < b->time_ns : a->order < b->order;
 }
 
 static void
 sift_down (MsAggMerge *self, guint i)
 {
-  Source **h = self->heap;
+  HeapEntry *h = self->heap;
   guint n = self->heap_len;
 
   for (;;)
     {
       guint l = 2 * i + 1, r = l + 1, m = i;
-      if (l < n && source_before (h[l], h[m]))
+      if (l < n && entry_before (&h[l], &h[m]))
         m = l;
-      if (r < n && source_before (h[r], h[m]))
+      if (r < n && entry_before (&h[r], &h[m]))
         m = r;
       if (m == i)
         return;
-      Source *t = h[i];
+      HeapEntry t = h[i];
       h[i] = h[m];
       h[m] = t;
       i = m;
@@ -468,25 +499,29 @@ ms_agg_merge_next (MsAggMerge *self, MsAggSource **out_source)
       for (guint i = 0; i < self->sources->len; i++)
         {
           Source *s = g_ptr_array_index (self->sources, i);
-          if (source_peek (self, s))
-            self->heap[self->heap_len++] = s;
+          const MsAggEvent *ev = source_peek (self, s);
+          if (ev)
+            entry_set (&self->heap[self->heap_len++], s, ev);
         }
       for (guint i = self->heap_len / 2; i-- > 0;)
         sift_down (self, i);
     }
   else if (self->returned && self->heap_len > 0)
     {
-      Source *top = self->heap[0];
+      Source *top = self->heap[0].source;
       top->pos++;
-      if (source_peek (self, top) == NULL)
+      const MsAggEvent *ev = source_peek (self, top);
+      if (ev == NULL)
         self->heap[0] = self->heap[--self->heap_len];
+      else
+        entry_set (&self->heap[0], top, ev);
       sift_down (self, 0);
     }
 
   self->returned = self->heap_len > 0;
   if (self->heap_len == 0)
     return NULL;
-  Source *top = self->heap[0];
+  Source *top = self->heap[0].source;
   if (out_source)
     *out_source = &top->pub;
   return &top->current->events[top->pos];

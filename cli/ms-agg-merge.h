@@ -60,10 +60,13 @@ typedef struct
   gboolean closed;           /* CLOSE record seen */
   guint64 close_allocs, close_frees, close_lost;
   guint64 unknown_stack_refs;  /* events naming a stack id never defined */
+  guint64 first_ns;          /* time of its first and last timed record */
+  guint64 last_ns;
   GPtrArray *damage;         /* MsAggDamage* */
 
   /* ---- consumer side ---- */
   GArray *global_stacks;     /* guint32: dense index → aggregator's node id */
+  GArray *stack_index;       /* guint32: dense index → aggregator's stack index + 1, 0 until known */
   guint thread;              /* aggregator's current thread index for this file */
   gpointer user_data;
 } MsAggSource;

@@ -609,10 +609,10 @@ compute_metrics (MsAggReport *self)
       MsAggThread *t = thread_at (self, i);
       MsAggThreadMetrics *m = &self->metrics[i];
       const MsAggProcess *p = g_ptr_array_index (agg->processes, t->process);
-      double share = ratio (t->peak_live_bytes, p->t.peak_bytes);
+      double share = ratio (t->peak_live_bytes, p->t->peak_bytes);
       guint64 allocs = cnt (t->allocated.n_w);
 
-      if ((p->t.peak_bytes >= ROLE_MEMORY_PEAK_FLOOR && share >= ROLE_MEMORY_SHARE)
+      if ((p->t->peak_bytes >= ROLE_MEMORY_PEAK_FLOOR && share >= ROLE_MEMORY_SHARE)
           || (t->peak_live_bytes >= ROLE_MEMORY_PEAK_FLOOR
               && (double) t->peak_live_bytes >= ROLE_MEMORY_PEAK_FACTOR * (double) self->median_peak_bytes
               && agg->threads->len > 1)
@@ -1448,18 +1448,18 @@ ms_agg_report_processes (MsAggReport *self)
       json_object_set_boolean_member (o, "sampled", info->sampled || p->weighted);
       set_u64 (o, "threads", p->n_threads);
       set_u64 (o, "thread_files", info->thread_files->len);
-      set_u64 (o, "allocations", cnt (p->t.allocated.n_w));
-      set_u64 (o, "frees", cnt (p->t.freed.n_w));
-      set_u64 (o, "reallocs", cnt (p->t.reallocs_w));
-      set_u64 (o, "bytes_allocated", p->t.allocated.bytes);
-      set_u64 (o, "bytes_freed", p->t.freed.bytes);
-      set_u64 (o, "peak_live_bytes", p->t.peak_bytes);
-      set_u64 (o, "peak_live_blocks", cnt (p->t.peak_count_w));
-      set_u64 (o, "peak_time_ns", rel_time (agg, p->t.peak_time_ns));
-      set_u64 (o, "leaked_blocks", cnt (p->t.live.n_w));
-      set_u64 (o, "leaked_bytes", p->t.live.bytes);
-      set_u64 (o, "temporary_allocations", cnt (p->t.temporary.n_w));
-      set_u64 (o, "cross_thread_frees", cnt (p->t.cross_thread.n_w));
+      set_u64 (o, "allocations", cnt (p->t->allocated.n_w));
+      set_u64 (o, "frees", cnt (p->t->freed.n_w));
+      set_u64 (o, "reallocs", cnt (p->t->reallocs_w));
+      set_u64 (o, "bytes_allocated", p->t->allocated.bytes);
+      set_u64 (o, "bytes_freed", p->t->freed.bytes);
+      set_u64 (o, "peak_live_bytes", p->t->peak_bytes);
+      set_u64 (o, "peak_live_blocks", cnt (p->t->peak_count_w));
+      set_u64 (o, "peak_time_ns", rel_time (agg, p->t->peak_time_ns));
+      set_u64 (o, "leaked_blocks", cnt (p->t->live.n_w));
+      set_u64 (o, "leaked_bytes", p->t->live.bytes);
+      set_u64 (o, "temporary_allocations", cnt (p->t->temporary.n_w));
+      set_u64 (o, "cross_thread_frees", cnt (p->t->cross_thread.n_w));
       set_u64 (o, "unmatched_frees", p->unmatched_frees);
       set_u64 (o, "realloc_ordering_fixes", p->realloc_fixes);
       set_u64 (o, "lost_events", p->lost_events);
@@ -1501,7 +1501,7 @@ ms_agg_report_processes (MsAggReport *self)
           set_u64 (row, "rank", k + 1);
           set_u64 (row, "bytes", at_ppeak[gi].bytes);
           set_u64 (row, "blocks", cnt (at_ppeak[gi].n_w));
-          json_object_set_double_member (row, "percent", 100.0 * ratio (at_ppeak[gi].bytes, p->t.peak_bytes));
+          json_object_set_double_member (row, "percent", 100.0 * ratio (at_ppeak[gi].bytes, p->t->peak_bytes));
           add_stack_columns (self, row, gi);
           json_array_add_object_element (ps, row);
         }
@@ -1509,13 +1509,13 @@ ms_agg_report_processes (MsAggReport *self)
 
       JsonObject *tl = json_object_new ();
       Collect c = { json_array_new () };
-      set_u64 (tl, "bucket_ns", p->t.timeline.width_ns);
-      rows_timeline (self, &p->t.timeline, 0, collect_row, &c);
+      set_u64 (tl, "bucket_ns", p->t->timeline.width_ns);
+      rows_timeline (self, &p->t->timeline, 0, collect_row, &c);
       json_object_set_array_member (tl, "points", c.array);
       json_object_set_object_member (o, "timeline", tl);
 
       c.array = json_array_new ();
-      rows_sizes (self, p->t.sizes, 0, collect_row, &c);
+      rows_sizes (self, p->t->sizes, 0, collect_row, &c);
       json_object_set_array_member (o, "sizes", c.array);
 
       if (p->has_resources)

@@ -8,14 +8,24 @@
 #include "ms-format.h"
 #include "ms-reader.h"
 
-/* A live block: 16 bytes of value + 8 of key per hash slot, which is what
- * keeps the aggregator within 64 bytes per live allocation. */
+/* A live block: 12 bytes of value + 8 of key per hash slot, which is what
+ * keeps the aggregator within 64 bytes per live allocation. Sizes of 4 GiB
+ * and more keep BIG_SIZE here and the size in the process' big_sizes. */
 typedef struct
 {
-  guint64 size;
+  guint32 size;
   guint32 stack;          /* index in stacks */
   guint32 thread_chain;   /* allocating thread (low 24 bits), realloc chain length (high 8) */
 } MsAggLive;
+
+#define BIG_SIZE G_MAXUINT32
+
+/* An anonymous mapping: few of them, no need to pack. */
+typedef struct
+{
+  guint64 size;
+  guint32 stack;
+} MsAggMapping;
 
 #define CHAIN_SHIFT 24
 #define THREAD_MASK 0xffffffu
@@ -23,7 +33,7 @@ typedef struct
 #define RES_MAX_BUCKETS 256u
 #define RES_DEFAULT_INTERVAL_NS 100000000u
 
-G_STATIC_ASSERT (sizeof (MsAggLive) == 16);
+G_STATIC_ASSERT (sizeof (MsAggLive) == 12);
 
 guint64
 ms_agg_weighted_bytes (guint64 size, guint64 weight)
@@ -74,6 +84,7 @@ process_free (MsAggProcess *p)
   ms_agg_map_clear (&p->weights);
   ms_agg_map_clear (&p->pending);
   ms_agg_map_clear (&p->mmaps);
+  ms_agg_map_clear (&p->big_sizes);
   ms_agg_map_clear (&p->freq);
   g_free (p->cpu_series);
   g_free (p->io_series);
@@ -147,11 +158,14 @@ ms_aggregator_new (const MsAggTraceDir *trace)
       ms_agg_map_init (&p->blocks, sizeof (MsAggLive));
       ms_agg_map_init (&p->weights, sizeof (guint64));
       ms_agg_map_init (&p->pending, sizeof (guint32));
-      ms_agg_map_init (&p->mmaps, sizeof (MsAggLive));
+      ms_agg_map_init (&p->mmaps, sizeof (MsAggMapping));
+      ms_agg_map_init (&p->big_sizes, sizeof (guint64));
       ms_agg_map_init (&p->freq, sizeof (MsAggFreq));
       p->root_node = append_node (self, i, 0, 0, 0);
       p->first_ns = G_MAXUINT64;
-      totals_init (&p->t, self->origin_ns);
+      /* one process: its totals are the whole trace's, counted once */
+      p->t = trace->processes->len == 1 ? &self->all : &p->own;
+      totals_init (&p->own, self->origin_ns);
       g_ptr_array_add (self->processes, p);
     }
   return self;
@@ -245,8 +259,19 @@ stack_for_node (MsAggregator *self, guint32 node, guint64 time_ns)
 static inline guint32
 event_stack (MsAggregator *self, MsAggSource *src, guint32 dense, guint64 time_ns)
 {
+  /* cached per file: most events name a stack seen before */
+  if (G_LIKELY (dense < src->stack_index->len))
+    {
+      guint32 cached = g_array_index (src->stack_index, guint32, dense);
+      if (G_LIKELY (cached != 0))
+        return cached - 1;
+    }
   guint32 node = dense < src->global_stacks->len ? g_array_index (src->global_stacks, guint32, dense) : 0;
-  return stack_for_node (self, node, time_ns);
+  guint32 stack = stack_for_node (self, node, time_ns);
+  if (dense >= src->stack_index->len)
+    g_array_set_size (src->stack_index, dense + 1);
+  g_array_index (src->stack_index, guint32, dense) = stack + 1;
+  return stack;
 }
 
 MsAggTally
@@ -260,7 +285,7 @@ ms_aggregator_stack_at_peak (const MsAggregator *self, const MsAggStack *s, gboo
     {
       const MsAggNode *n = ms_aggregator_node (self, s->node);
       const MsAggProcess *p = g_ptr_array_index (self->processes, s->node ? n->process : 0);
-      return s->ppeak_epoch == p->t.peak_epoch ? s->at_ppeak : s->live;
+      return s->ppeak_epoch == p->t->peak_epoch ? s->at_ppeak : s->live;
     }
   return s->peak_epoch == self->all.peak_epoch ? s->at_peak : s->live;
 }
@@ -273,10 +298,10 @@ stack_touch (MsAggregator *self, MsAggProcess *p, MsAggStack *s)
       s->at_peak = s->live;
       s->peak_epoch = self->all.peak_epoch;
     }
-  if (s->ppeak_epoch != p->t.peak_epoch)
+  if (s->ppeak_epoch != p->t->peak_epoch)
     {
       s->at_ppeak = s->live;
-      s->ppeak_epoch = p->t.peak_epoch;
+      s->ppeak_epoch = p->t->peak_epoch;
     }
 }
 
@@ -370,23 +395,31 @@ timeline_compact (MsAggTimeline *tl)
           sizeof (MsAggBucket) * (MS_AGG_TIMELINE_MAX_BUCKETS / 2));
   tl->width_ns *= 2;
   tl->n = (tl->n + 1) / 2;
+  tl->cur_start_ns = tl->cur_end_ns = 0;
 }
 
 static inline void
 timeline_note (MsAggTimeline *tl, guint64 time_ns, guint64 live, guint64 allocs_w, guint64 frees_w, guint64 bytes)
 {
-  guint64 rel = time_ns > tl->origin_ns ? time_ns - tl->origin_ns : 0;
-  guint64 idx = rel / tl->width_ns;
-
-  while (G_UNLIKELY (idx >= MS_AGG_TIMELINE_MAX_BUCKETS))
+  if (G_UNLIKELY (time_ns < tl->cur_start_ns || time_ns >= tl->cur_end_ns))
     {
-      timeline_compact (tl);
-      idx = rel / tl->width_ns;
-    }
-  if (idx >= tl->n)
-    tl->n = (guint) idx + 1;
+      guint64 rel = time_ns > tl->origin_ns ? time_ns - tl->origin_ns : 0;
+      guint64 idx = rel / tl->width_ns;
 
-  MsAggBucket *b = &tl->buckets[idx];
+      while (G_UNLIKELY (idx >= MS_AGG_TIMELINE_MAX_BUCKETS))
+        {
+          timeline_compact (tl);
+          idx = rel / tl->width_ns;
+        }
+      if (idx >= tl->n)
+        tl->n = (guint) idx + 1;
+      tl->cur = (guint) idx;
+      /* times before the origin land in bucket 0 without a span of their own */
+      tl->cur_start_ns = time_ns < tl->origin_ns ? time_ns : tl->origin_ns + idx * tl->width_ns;
+      tl->cur_end_ns = time_ns < tl->origin_ns ? time_ns + 1 : tl->cur_start_ns + tl->width_ns;
+    }
+
+  MsAggBucket *b = &tl->buckets[tl->cur];
   if (!b->touched || live > b->live_max)
     b->live_max = live;
   b->live_last = live;
@@ -438,10 +471,10 @@ totals_free (MsAggTotals *t, guint64 weight, guint64 bytes, gboolean temporary, 
 
 static void
 release_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr, const MsAggLive *lv,
-               guint64 weight, guint64 time_ns, gboolean may_be_temporary)
+               guint64 size, guint64 weight, guint64 time_ns, gboolean may_be_temporary)
 {
   guint32 owner = lv->thread_chain & THREAD_MASK;
-  guint64 bytes = ms_agg_weighted_bytes (lv->size, weight);
+  guint64 bytes = ms_agg_weighted_bytes (size, weight);
   MsAggStack *s = ms_aggregator_stack (self, lv->stack);
   MsAggThread *to = thread_at (self, owner);
   MsAggThread *tf = thread_at (self, freer);
@@ -453,8 +486,9 @@ release_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr,
   tally_add (&to->own_freed, weight, bytes);
   tally_add (&tf->freed, weight, bytes);
   gboolean temporary = may_be_temporary && owner == freer && tf->last_alloc_addr == addr;
-  totals_free (&p->t, weight, bytes, temporary, owner != freer, time_ns);
-  totals_free (&self->all, weight, bytes, temporary, owner != freer, time_ns);
+  totals_free (p->t, weight, bytes, temporary, owner != freer, time_ns);
+  if (p->t != &self->all)
+    totals_free (&self->all, weight, bytes, temporary, owner != freer, time_ns);
 
   if (temporary)
     {
@@ -481,9 +515,34 @@ release_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr,
     }
 }
 
-/* Frees ADDR for thread FREER; fills *OUT (when found) with the block. */
+/* The size of the live block LV at ADDR, which is being retired. */
+static inline guint64
+take_size (MsAggProcess *p, guint64 addr, const MsAggLive *lv)
+{
+  guint64 size = lv->size;
+
+  if (G_UNLIKELY (size == BIG_SIZE))
+    ms_agg_map_remove (&p->big_sizes, addr, &size);
+  return size;
+}
+
+static inline void
+set_size (MsAggProcess *p, guint64 addr, MsAggLive *lv, guint64 size)
+{
+  if (G_LIKELY (size < BIG_SIZE))
+    lv->size = (guint32) size;
+  else
+    {
+      lv->size = BIG_SIZE;
+      *(guint64 *) ms_agg_map_insert (&p->big_sizes, addr, NULL) = size;
+    }
+}
+
+/* Frees ADDR for thread FREER; fills *OUT and *OUT_SIZE (when found) with
+ * the block. */
 static gboolean
-free_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr, guint64 time_ns, MsAggLive *out)
+free_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr, guint64 time_ns, MsAggLive *out,
+            guint64 *out_size)
 {
   MsAggLive lv;
   guint64 weight = MS_WEIGHT_ONE;
@@ -497,9 +556,12 @@ free_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr, gu
     }
   if (G_UNLIKELY (p->weighted))
     ms_agg_map_remove (&p->weights, addr, &weight);
-  release_block (self, p, freer, addr, &lv, weight, time_ns, TRUE);
+  guint64 size = take_size (p, addr, &lv);
+  release_block (self, p, freer, addr, &lv, size, weight, time_ns, TRUE);
   if (out)
     *out = lv;
+  if (out_size)
+    *out_size = size;
   return TRUE;
 }
 
@@ -525,13 +587,14 @@ alloc_block (MsAggregator *self, MsAggProcess *p, guint32 thread, guint64 addr, 
         ms_agg_map_remove (&p->weights, addr, &old_weight);
       (*pending)++;
       p->realloc_fixes++;
-      release_block (self, p, old.thread_chain & THREAD_MASK, addr, &old, old_weight, time_ns, FALSE);
+      release_block (self, p, old.thread_chain & THREAD_MASK, addr, &old, take_size (p, addr, &old), old_weight,
+                     time_ns, FALSE);
       lv = ms_agg_map_lookup (&p->blocks, addr);
       if (lv == NULL)
         lv = ms_agg_map_insert (&p->blocks, addr, NULL);
     }
 
-  lv->size = size;
+  set_size (p, addr, lv, size);
   lv->stack = stack;
   lv->thread_chain = (thread & THREAD_MASK) | (MIN (chain, 255u) << CHAIN_SHIFT);
   if (G_UNLIKELY (weight != MS_WEIGHT_ONE))
@@ -554,8 +617,9 @@ alloc_block (MsAggregator *self, MsAggProcess *p, guint32 thread, guint64 addr, 
   tally_add (&t->allocated, weight, bytes);
   tally_add (&t->live, weight, bytes);
   t->last_alloc_addr = addr;
-  totals_alloc (&p->t, weight, bytes, size, time_ns);
-  totals_alloc (&self->all, weight, bytes, size, time_ns);
+  totals_alloc (p->t, weight, bytes, size, time_ns);
+  if (p->t != &self->all)
+    totals_alloc (&self->all, weight, bytes, size, time_ns);
   if (t->live.bytes > t->peak_live_bytes)
     {
       t->peak_live_bytes = t->live.bytes;
@@ -593,15 +657,17 @@ do_realloc (MsAggregator *self, MsAggProcess *p, guint32 thread, const MsAggEven
       else
         {
           MsAggLive lv;
-          if (free_block (self, p, thread, old, ev->time_ns, &lv) && ev->b > lv.size)
+          guint64 old_size;
+          if (free_block (self, p, thread, old, ev->time_ns, &lv, &old_size) && ev->b > old_size)
             chain = (lv.thread_chain >> CHAIN_SHIFT) + 1;
         }
     }
 
   MsAggStack *s = ms_aggregator_stack (self, stack);
   s->reallocs_w += ev->weight;
-  p->t.reallocs_w += ev->weight;
-  self->all.reallocs_w += ev->weight;
+  p->t->reallocs_w += ev->weight;
+  if (p->t != &self->all)
+    self->all.reallocs_w += ev->weight;
   thread_at (self, thread)->reallocs_w += ev->weight;
   if (chain > s->max_chain)
     s->max_chain = MIN (chain, 255u);
@@ -615,7 +681,7 @@ static void
 do_mmap (MsAggregator *self, MsAggProcess *p, const MsAggEvent *ev, guint32 stack)
 {
   gboolean existed;
-  MsAggLive *lv = ms_agg_map_insert (&p->mmaps, ev->a, &existed);
+  MsAggMapping *lv = ms_agg_map_insert (&p->mmaps, ev->a, &existed);
   guint64 bytes = ms_agg_weighted_bytes (ev->b, ev->weight);
 
   if (existed)
@@ -631,7 +697,7 @@ do_mmap (MsAggregator *self, MsAggProcess *p, const MsAggEvent *ev, guint32 stac
 static void
 do_munmap (MsAggregator *self, MsAggProcess *p, const MsAggEvent *ev)
 {
-  MsAggLive lv;
+  MsAggMapping lv;
 
   /* Whole mappings and cuts from their start are exact; a hole punched
    * in the middle of a mapping is counted as unmatched. */
@@ -645,7 +711,7 @@ do_munmap (MsAggregator *self, MsAggProcess *p, const MsAggEvent *ev)
   tally_sub (&p->mmap_live, cut == lv.size ? MS_WEIGHT_ONE : 0, cut);
   if (cut < lv.size)
     {
-      MsAggLive *rest = ms_agg_map_insert (&p->mmaps, ev->a + cut, NULL);
+      MsAggMapping *rest = ms_agg_map_insert (&p->mmaps, ev->a + cut, NULL);
       *rest = lv;
       rest->size = lv.size - cut;
     }
@@ -657,19 +723,6 @@ ms_aggregator_add (MsAggregator *self, MsAggSource *src, const MsAggEvent *ev)
   MsAggProcess *p = g_ptr_array_index (self->processes, src->process);
   guint32 thread;
 
-  /* Every timed record stretches the run (a thread may end well after
-   * its last allocation); FREQ rows come at exit and say nothing new. */
-  if (ev->kind != MS_AGG_EV_FREQ)
-    {
-      if (ev->time_ns < p->first_ns)
-        p->first_ns = ev->time_ns;
-      if (ev->time_ns > p->last_ns)
-        p->last_ns = ev->time_ns;
-      if (ev->time_ns < self->first_ns)
-        self->first_ns = ev->time_ns;
-      if (ev->time_ns > self->last_ns)
-        self->last_ns = ev->time_ns;
-    }
 
   switch ((MsAggEventKind) ev->kind)
     {
@@ -680,7 +733,7 @@ ms_aggregator_add (MsAggregator *self, MsAggSource *src, const MsAggEvent *ev)
       break;
     case MS_AGG_EV_FREE:
       thread = current_thread (self, src, ev->time_ns);
-      free_block (self, p, thread, ev->a, ev->time_ns, NULL);
+      free_block (self, p, thread, ev->a, ev->time_ns, NULL, NULL);
       break;
     case MS_AGG_EV_REALLOC:
       thread = current_thread (self, src, ev->time_ns);
@@ -701,6 +754,8 @@ ms_aggregator_add (MsAggregator *self, MsAggSource *src, const MsAggEvent *ev)
         if (ev->stack >= src->global_stacks->len)
           g_array_set_size (src->global_stacks, ev->stack + 1);
         g_array_index (src->global_stacks, guint32, ev->stack) = id;
+        if (ev->stack < src->stack_index->len)
+          g_array_index (src->stack_index, guint32, ev->stack) = 0;
       }
       return;
     case MS_AGG_EV_THREAD_START:
@@ -780,7 +835,21 @@ ms_aggregator_run (MsAggregator *self, MsAggMerge *merge)
     ms_aggregator_add (self, src, ev);
 
   for (guint i = 0; i < ms_agg_merge_get_n_sources (merge); i++)
-    settle_source (self, ms_agg_merge_get_source (merge, i));
+    {
+      MsAggSource *s = ms_agg_merge_get_source (merge, i);
+      MsAggProcess *p = g_ptr_array_index (self->processes, s->process);
+
+      /* every timed record stretches the run: a thread may end well
+       * after its last allocation */
+      if (s->first_ns <= s->last_ns)
+        {
+          p->first_ns = MIN (p->first_ns, s->first_ns);
+          p->last_ns = MAX (p->last_ns, s->last_ns);
+          self->first_ns = MIN (self->first_ns, s->first_ns);
+          self->last_ns = MAX (self->last_ns, s->last_ns);
+        }
+      settle_source (self, s);
+    }
   if (self->first_ns == G_MAXUINT64)
     self->first_ns = self->last_ns = self->origin_ns;
   for (guint i = 0; i < self->processes->len; i++)

@@ -52,6 +52,9 @@ typedef struct
   guint64 origin_ns;
   guint64 width_ns;
   guint n;                /* buckets in use: [0, n) */
+  guint cur;              /* the bucket last noted, and its time span: */
+  guint64 cur_start_ns;   /* events come in time order, so most land in */
+  guint64 cur_end_ns;     /* it and need no division */
   MsAggBucket buckets[MS_AGG_TIMELINE_MAX_BUCKETS];
 } MsAggTimeline;
 
@@ -149,11 +152,13 @@ typedef struct
   MsAggMap blocks;         /* live blocks: addr → MsAggLive */
   MsAggMap weights;        /* addr → guint64 weight, for sampled live blocks */
   MsAggMap pending;        /* addr → guint32: realloc-ordering fixes awaiting their REALLOC */
-  MsAggMap mmaps;          /* addr → MsAggLive */
+  MsAggMap big_sizes;      /* addr → guint64 size, for live blocks of 4 GiB and more */
+  MsAggMap mmaps;          /* addr → MsAggMapping */
   MsAggMap freq;           /* call site ip → MsAggFreq (FREQ records) */
   gboolean weighted;       /* a sampled event was seen */
 
-  MsAggTotals t;
+  MsAggTotals *t;          /* own, or the whole trace's when it is the only process */
+  MsAggTotals own;
   guint64 unmatched_frees;
   guint64 realloc_fixes;
   guint64 lost_events;     /* LOST records and damage */

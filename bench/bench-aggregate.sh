@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bench/bench-aggregate.sh [BUILDDIR] [EVENTS] [RUNS]: memscope-aggregate's
+# speed and memory, side by side with heaptrack_print in one run.
+#
+# 1. The same workload (bench/churn, 8 threads, about EVENTS allocations
+#    and frees, default 10 M) is recorded by the memscope shim and by
+#    heaptrack; memscope-aggregate and heaptrack_print then analyse their
+#    own trace, interleaved, RUNS times (default 3): medians of wall time,
+#    CPU time and peak RSS, events per second (wall) and the ratio.
+# 2. Memory against the budget: traces of EVENTS events written by
+#    bench/bench-aggregate-gen with 100 k and 1 M live blocks and 1000
+#    stacks; peak RSS against 64 B x live blocks + 1 KiB x stacks, and the
+#    same for a trace of a few events (what the program costs by itself).
+# BENCH_LARGE=1 adds a trace of 10 x EVENTS events (100 M by default).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/_build}
+events=${2:-10000000}
+runs=${3:-3}
+agg=$build/cli/memscope-aggregate
+shim=$build/preload/.libs/libmemscope-preload.so
+work=$(mktemp -d "${TMPDIR:-/tmp}/ms-bench-agg.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+make -s -C "$build" cli/memscope-aggregate bench/churn bench/bench-aggregate-gen >/dev/null
+[ -e "$shim" ] || { echo "no shim at $shim: build first (make -C $build)" >&2; exit 1; }
+command -v heaptrack >/dev/null || { echo "heaptrack is missing: apt-get install heaptrack" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "GNU time is missing: apt-get install time" >&2; exit 1; }
+
+# measure NAME CMD…: appends "wall cpu maxrss_kib" of CMD to $work/NAME
+measure () {
+  local name=$1; shift
+  /usr/bin/time -f '%e %U %S %M' -o "$work/t" "$@" > /dev/null 2> "$work/err" || { cat "$work/err" >&2; exit 1; }
+  awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }' "$work/t" >> "$work/$name"
+}
+
+median () { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+col () { cut -d' ' -f"$2" "$work/$1" | median; }
+
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- 1. the same workload, both tools ---------------------------------------
+iterations=$(( events / 16 ))
+MEMSCOPE_OUTPUT=$work/ms LD_PRELOAD=$shim "$build/bench/churn" 8 "$iterations" > /dev/null
+heaptrack -o "$work/ht" "$build/bench/churn" 8 "$iterations" > /dev/null 2>&1
+ht=$(ls "$work"/ht*.zst "$work"/ht*.gz 2>/dev/null | head -n 1 || true)
+n=$("$agg" -o "$work/out" "$work/ms" | awk '$1 == "events" { print $2 }')
+
+: > "$work/ms.t"; : > "$work/ht.t"
+for _ in $(seq "$runs"); do
+  measure ms.t "$agg" -o "$work/out" "$work/ms"
+  measure ht.t heaptrack_print -f "$ht"
+done
+printf '\n%s: bench/churn 8 %s, %s events (memscope trace %s, heaptrack trace %s)\n' \
+  "same workload" "$iterations" "$n" "$(du -sh "$work/ms" | cut -f1)" "$(du -sh "$ht" | cut -f1)"
+printf '%-20s %8s %8s %10s %14s\n' tool "wall s" "cpu s" "rss MiB" "events/s"
+for t in ms ht; do
+  label=$([ $t = ms ] && echo memscope-aggregate || echo heaptrack_print)
+  wall=$(col $t.t 1) cpu=$(col $t.t 2) rss=$(col $t.t 3)
+  printf '%-20s %8.2f %8.2f %10.1f %14.0f\n' "$label" "$wall" "$cpu" "$(echo "$rss / 1024" | bc -l)" \
+    "$(echo "$n / $wall" | bc -l)"
+done
+printf 'events/s ratio memscope/heaptrack: %.2f (wall), %.2f (cpu)\n' \
+  "$(echo "$(col ht.t 1) / $(col ms.t 1)" | bc -l)" "$(echo "$(col ht.t 2) / $(col ms.t 2)" | bc -l)"
+
+# --- 2. memory against the budget ---------------------------------------------
+printf '\n%-26s %10s %10s %12s %12s %10s\n' "trace (events, live, stacks)" "wall s" "cpu s" "rss MiB" "budget MiB" "B/live"
+sizes="1000:10:10 $events:100000:1000 $events:1000000:1000"
+[ "${BENCH_LARGE:-0}" = 1 ] && sizes="$sizes $(( events * 10 )):1000000:1000"
+for spec in $sizes; do
+  IFS=: read -r ev live stacks <<< "$spec"
+  rm -rf "$work/gen"
+  "$build/bench/bench-aggregate-gen" "$work/gen" "$ev" 8 "$live" "$stacks"
+  : > "$work/gen.t"
+  for _ in $(seq "$runs"); do measure gen.t "$agg" -o "$work/out" "$work/gen"; done
+  rss=$(col gen.t 3)
+  budget=$(( (64 * live + 1024 * stacks) / 1024 ))
+  printf '%-26s %10.2f %10.2f %12.1f %12.1f %10.0f\n' "$ev, $live, $stacks" "$(col gen.t 1)" "$(col gen.t 2)" \
+    "$(echo "$rss / 1024" | bc -l)" "$(echo "$budget / 1024" | bc -l)" "$(echo "$rss * 1024 / $live" | bc -l)"
+done
