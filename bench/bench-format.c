@@ -856,6 +856,34 @@ print_size (const char *what, double value, double target)
   printf ("%-30s %9.3f  %11s     <= %-5.1f %s\n", what, value, "", target, value <= target ? "ok" : "MISSED");
 }
 
+/* Takes the median of each figure over N_RUNS runs and prints them. */
+static void
+print_medians (const Figures *runs, int n_runs)
+{
+  Figures med;
+  double *values = g_new (double, n_runs);
+
+  for (int f = 0; f < N_FIGURES; f++)
+    {
+      for (int run = 0; run < n_runs; run++)
+        values[run] = runs[run].cpu[f];
+      med.cpu[f] = median (values, n_runs);
+      for (int run = 0; run < n_runs; run++)
+        values[run] = runs[run].wall[f];
+      med.wall[f] = median (values, n_runs);
+    }
+  g_free (values);
+
+  printf ("\nmedians of %d runs                 by CPU time   elapsed    target\n", n_runs);
+  print_rate ("writer, one thread (events/s)", &med, WRITER_EPS, 1e6, " M", 100e6);
+  print_rate ("reader, raw (events/s)", &med, READER_RAW_EPS, 1e6, " M", 50e6);
+  print_rate ("reader, compacted (events/s)", &med, READER_COMPACT_EPS, 1e6, " M", 0);
+  print_rate ("compaction (MB/s of raw trace)", &med, COMPACT_MBPS, 1, "  ", 0);
+  print_rate ("compaction (events/s)", &med, COMPACT_EPS, 1e6, " M", 0);
+  print_size ("bytes per event, raw", med.cpu[RAW_BPE], 6);
+  print_size ("bytes per event, compacted", med.cpu[COMPACT_BPE], 2.6);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -983,30 +1011,9 @@ main (int argc, char **argv)
       fflush (stdout);
     }
 
-  if (opt_only)
-    return 0;
-  Figures med;
-  double *values = g_new (double, opt_runs);
-  for (int f = 0; f < N_FIGURES; f++)
-    {
-      for (int run = 0; run < opt_runs; run++)
-        values[run] = runs[run].cpu[f];
-      med.cpu[f] = median (values, opt_runs);
-      for (int run = 0; run < opt_runs; run++)
-        values[run] = runs[run].wall[f];
-      med.wall[f] = median (values, opt_runs);
-    }
-  g_free (values);
+  if (!opt_only)
+    print_medians (runs, opt_runs);
   g_free (runs);
-
-  printf ("\nmedians of %d runs                 by CPU time   elapsed    target\n", opt_runs);
-  print_rate ("writer, one thread (events/s)", &med, WRITER_EPS, 1e6, " M", 100e6);
-  print_rate ("reader, raw (events/s)", &med, READER_RAW_EPS, 1e6, " M", 50e6);
-  print_rate ("reader, compacted (events/s)", &med, READER_COMPACT_EPS, 1e6, " M", 0);
-  print_rate ("compaction (MB/s of raw trace)", &med, COMPACT_MBPS, 1, "  ", 0);
-  print_rate ("compaction (events/s)", &med, COMPACT_EPS, 1e6, " M", 0);
-  print_size ("bytes per event, raw", med.cpu[RAW_BPE], 6);
-  print_size ("bytes per event, compacted", med.cpu[COMPACT_BPE], 2.6);
 
   if (!opt_keep)
     {
