@@ -156,6 +156,13 @@ fork_sum=$("$AGG" "$t/fork")
 check_eq "fork: two processes" 2 "$(summary_of "$fork_sum" processes)"
 check_le "fork: both processes' leaks" $((5 * 30011 + 30033 + 7 * 30022)) "$(summary_of "$fork_sum" leaked_bytes)"
 
+# ---- the man page lists every option of --help, and no other ----
+MAN="$MS_TOP_SRCDIR/man/memscope-aggregate.1"
+help_opts=$("$AGG" --help | grep -o -- '--[a-z][a-z-]*' | grep -v -- '--help' | sort -u)
+man_opts=$(sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$MAN" | grep -A1 '^\.TP' | grep -o -- '\\-\\-[a-z][a-z\\-]*' |
+  sed 's/\\-/-/g' | grep -v -- '--help' | sort -u)
+check_eq "man page: the options of --help" "$help_opts" "$man_opts"
+
 # ---- errors ----
 "$AGG" > /dev/null 2>&1; check_eq "no trace directory: usage error" 1 $?
 "$AGG" "$t/nowhere" > /dev/null 2> "$t/err"; status=$?
