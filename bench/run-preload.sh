@@ -22,12 +22,15 @@ make -s -C "$build" bench/churn tests/ms-dump >/dev/null
 command -v heaptrack >/dev/null || { echo "heaptrack is missing: apt-get install heaptrack" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 is missing: apt-get install sqlite3" >&2; exit 1; }
 
+# name|command[|environment for every variant]
 workloads=(
   "churn-1t|$churn 1 2000000"
   "churn-8t|$churn 8 500000"
   "prodcons|$churn 2 500000 prodcons"
   "sqlite3|sqlite3 :memory: < $top/bench/workloads/inserts.sql"
   "python3|/usr/bin/python3 $top/bench/workloads/dicts.py"
+  # every Python object through malloc, as PYTHONMALLOC=malloc gives it
+  "py-malloc|/usr/bin/python3 $top/bench/workloads/dicts.py|PYTHONMALLOC=malloc"
 )
 
 # time_run OUTFILE CMD: appends "wall user+sys" of CMD (children included)
@@ -40,20 +43,21 @@ time_run () {
 
 median () { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-printf '%-10s %9s | %-23s | %-23s | %-23s | %-17s | %s\n' workload "bare s" \
-  "exact wall/cpu (x bare)" "tiered wall/cpu" "heaptrack wall/cpu" "exact/heaptrack" "bytes/event raw, zst, heaptrack"
+printf '%-10s %9s | %-23s | %-23s | %-23s | %-17s | %-12s | %s\n' workload "bare s" \
+  "exact wall/cpu (x bare)" "tiered wall/cpu" "heaptrack wall/cpu" "exact/heaptrack" "added time" \
+  "bytes/event raw, zst, heaptrack"
 for w in "${workloads[@]}"; do
-  name=${w%%|*} cmd=${w#*|}
+  IFS='|' read -r name cmd envs <<< "$w"
   [[ $name =~ $only ]] || continue
   for variant in bare exact tiered heaptrack; do : > "$work/$name.$variant"; done
   for i in $(seq "$runs"); do
-    time_run "$work/$name.bare" "$cmd"
+    time_run "$work/$name.bare" "$envs $cmd"
     rm -rf "$work/t-exact"
-    time_run "$work/$name.exact" "MEMSCOPE_OUTPUT=$work/t-exact LD_PRELOAD=$shim $cmd"
+    time_run "$work/$name.exact" "$envs MEMSCOPE_OUTPUT=$work/t-exact LD_PRELOAD=$shim $cmd"
     rm -rf "$work/t-tiered"
-    time_run "$work/$name.tiered" "MEMSCOPE_OUTPUT=$work/t-tiered MEMSCOPE_SAMPLING=tiered LD_PRELOAD=$shim $cmd"
+    time_run "$work/$name.tiered" "$envs MEMSCOPE_OUTPUT=$work/t-tiered MEMSCOPE_SAMPLING=tiered LD_PRELOAD=$shim $cmd"
     rm -f "$work"/ht.*
-    time_run "$work/$name.heaptrack" "heaptrack -o $work/ht $cmd"
+    time_run "$work/$name.heaptrack" "$envs heaptrack -o $work/ht $cmd"
   done
   bare_wall=$(cut -d' ' -f1 "$work/$name.bare" | median)
   bare_cpu=$(cut -d' ' -f2 "$work/$name.bare" | median)
@@ -74,9 +78,14 @@ for w in "${workloads[@]}"; do
   ht=$(stat -c %s "$work"/ht.* 2>/dev/null | head -n 1)
   ratio=$(awk -v e="$exact_wall" -v h="$heaptrack_wall" -v ec="$exact_cpu" -v hc="$heaptrack_cpu" \
     'BEGIN { printf "%.2f / %.2f", e / h, (hc > 0 ? ec / hc : 0) }')
+  # the time each tool adds to the program, memscope's over heaptrack's:
+  # what the ratios above mean when the program itself allocates little
+  added=$(awk -v e="$exact_wall" -v h="$heaptrack_wall" -v b="$bare_wall" \
+    'BEGIN { d = h - b; if (d <= 0) print "n/a"; else printf "%.2f", (e - b) / d }')
   bpe=$(awk -v r="$raw" -v z="$zst" -v h="${ht:-0}" -v n="$events" \
     'BEGIN { if (n == 0) { print "n/a"; exit } printf "%.2f, %.2f, %.2f (%d events)", r / n, z / n, h / n, n }')
-  printf '%-10s %8.3fs | %s | %s | %s | %-17s | %s\n' "$name" "$bare_wall" "${cols[0]}" "${cols[1]}" "${cols[2]}" "$ratio" "$bpe"
+  printf '%-10s %8.3fs | %s | %s | %s | %-17s | %-12s | %s\n' "$name" "$bare_wall" "${cols[0]}" "${cols[1]}" "${cols[2]}" \
+    "$ratio" "$added" "$bpe"
 done
 echo "(medians of $runs interleaved runs; cpu = user + system of the whole process tree;"
 echo " heaptrack's time includes its heaptrack_interpret, as a user sees it; memscope's is the shim alone)"

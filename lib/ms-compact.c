@@ -84,6 +84,16 @@ write_chunk (Output *out, const MsChunk *chunk, guint32 seq, ZSTD_CCtx *cctx, in
       flags |= MS_CHUNK_ZSTD;
     }
 
+  if (sizeof (MsChunkHeader) + stored_bytes + 7 > MS_MAX_CHUNK_SPAN)
+    {
+      /* only hostile input gets here (a writer's chunk is a window):
+       * never rename a file no reader would read over one it can */
+      g_set_error (error, MS_ERROR, MS_ERROR_FAILED,
+                   _("Not compacting “%s”: the chunk at byte %" G_GUINT64_FORMAT " would exceed the format's limit"),
+                   out->path, chunk->offset);
+      return FALSE;
+    }
+
   MsChunkHeader h = {
     .magic = MS_CHUNK_MAGIC,
     .seq = seq,

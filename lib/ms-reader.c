@@ -478,7 +478,9 @@ ms_reader_next (MsReader *self, MsRecord *out_record, GError **error)
           if (!sealed && r == MS_DECODE_SHORT)
             continue; /* a writer stopped mid-record: its tag was never stored */
           self->stats.damaged_chunks++;
-          self->stats.bytes_skipped += (guint64) (self->end - start);
+          /* bytes of the file: for a compressed chunk, unknown within it */
+          if (self->chunk.payload_file_offset != G_MAXUINT64)
+            self->stats.bytes_skipped += (guint64) (self->end - start);
           return throw_at (error, MS_ERROR_CORRUPT, record_offset (self, start), self->path,
                            _("malformed record; the rest of its chunk was skipped"));
         }

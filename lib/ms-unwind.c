@@ -664,6 +664,23 @@ fallback (uint64_t *ips, int max)
   return n;
 }
 
+/* The rule for IP when the first probe of the cache missed: further
+ * probes, else computed from .eh_frame and cached. */
+static __attribute__ ((noinline)) uint64_t
+rule_slow (uint64_t ip)
+{
+  uint64_t rule = cache_lookup (ip);
+  if (rule == RULE_NONE)
+    {
+      /* the loader and the DWARF reader are not ours to trust with errno */
+      int saved_errno = errno;
+      rule = compute_rule (ip - 1);
+      errno = saved_errno;
+      cache_insert (ip, rule);
+    }
+  return rule;
+}
+
 /* The frame pointer gives this function's own CFA exactly, whatever the
  * build flags of the rest. */
 __attribute__ ((noinline, optimize ("no-omit-frame-pointer"))) int
@@ -673,53 +690,50 @@ ms_unwind (uint64_t *ips, int max)
   uint64_t ip = fp[1];
   uint64_t rsp = (uint64_t) (uintptr_t) (fp + 2);
   uint64_t rbp = fp[0];
-  int n = 0;
+  uint64_t *out = ips;
+  uint64_t *const end = ips + max;
 
   if (max <= 0)
     return 0;
   if (MS_UNLIKELY (!cache_init ()))
     return fallback (ips, max);
+  const CacheEntry *table = cache;
 
-  while (n < max && ip != 0)
+  /* ~20 instructions a frame: one probe of the shared cache (a return
+   * address is nearly always in its first slot), two loads of the stack */
+  while (ip != 0)
     {
-      ips[n++] = ip;
+      *out++ = ip;
+      if (out == end)
+        break;
 
       /* a return address: the rule that applies is the call's, at ip - 1 */
-      uint64_t rule = cache_lookup (ip);
-      if (MS_UNLIKELY (rule == RULE_NONE))
-        {
-          int saved_errno = errno;
-          rule = compute_rule (ip - 1);
-          errno = saved_errno;
-          cache_insert (ip, rule);
-        }
+      const CacheEntry *e = &table[cache_slot (ip)];
+      uint64_t rule = __atomic_load_n (&e->key, __ATOMIC_ACQUIRE) == ip ? e->rule : rule_slow (ip);
 
       unsigned kind = rule & 3;
-      if (kind == RULE_LAST)
-        break;
-      if (MS_UNLIKELY (kind == RULE_UNSUPPORTED))
+      if (MS_UNLIKELY (kind != RULE_STEP))
         {
-          /* libunwind starts from here (ms_unwind's caller comes first) */
+          if (kind == RULE_LAST)
+            break;
+          /* RULE_UNSUPPORTED: libunwind starts over from ms_unwind's caller */
           int m = fallback (ips, max);
-          return m > 0 ? m : n;
+          return m > 0 ? m : (int) (out - ips);
         }
 
-      int32_t cfa_offset = (int32_t) (rule >> 32);
-      int16_t rbp_offset = (int16_t) (rule >> 16);
-      uint64_t cfa = ((rule & RULE_CFA_RBP) ? rbp : rsp) + (int64_t) cfa_offset;
-      if (rule & RULE_CFA_DEREF)
+      uint64_t cfa = ((rule & RULE_CFA_RBP) ? rbp : rsp) + (int64_t) (int32_t) (rule >> 32);
+      if (MS_UNLIKELY (rule & RULE_CFA_DEREF))
         cfa = *(const uint64_t *) (uintptr_t) cfa;
       /* the caller's frame lies above this one: anything else is a
        * broken rule or stack, and ends the walk rather than the program */
-      if (cfa <= rsp || cfa - rsp > (1u << 26))
+      if (MS_UNLIKELY (cfa <= rsp || cfa - rsp > (1u << 26)))
         break;
-      uint64_t next_ip = *(const uint64_t *) (uintptr_t) (cfa - 8);
+      ip = *(const uint64_t *) (uintptr_t) (cfa - 8);
       if (rule & RULE_RBP_SAVED)
-        rbp = *(const uint64_t *) (uintptr_t) (cfa + rbp_offset);
+        rbp = *(const uint64_t *) (uintptr_t) (cfa + (int16_t) (rule >> 16));
       rsp = cfa;
-      ip = next_ip;
     }
-  return n;
+  return (int) (out - ips);
 }
 
 void

@@ -4,10 +4,9 @@ import json
 
 table = {}
 for i in range(200000):
-    key = "key-%d" % i
-    table[key] = [i, str(i), {"n": i, "sq": i * i}]
+    table["key-%d" % i] = [i, str(i), {"n": i, "sq": i * i}]
     if i % 3 == 0:
-        del table["key-%d" % (i // 2)] if ("key-%d" % (i // 2)) in table else None
+        table.pop("key-%d" % (i // 2), None)
 text = json.dumps(table)
 back = json.loads(text)
 rows = sorted(back.items(), key=lambda kv: kv[1][0])
