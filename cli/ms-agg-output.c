@@ -536,7 +536,7 @@ ms_agg_comprehensive_json (MsAggReport *report)
 
   /* Beyond the stacks named above, the biggest by bytes: a later
    * --diff against this file then sees most of the heap. */
-  g_autoptr (JsonArray) extra = rows_array (report, stacks, MS_AGG_REPORT_STACKS, MS_AGG_WEIGHT_BYTES, JSON_EXTRA_STACKS);
+  json_array_unref (rows_array (report, stacks, MS_AGG_REPORT_STACKS, MS_AGG_WEIGHT_BYTES, JSON_EXTRA_STACKS));
   g_autoptr (GPtrArray) ids = g_ptr_array_new ();
   GHashTableIter it;
   gpointer key;

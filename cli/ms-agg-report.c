@@ -988,7 +988,7 @@ rows_interactions (MsAggReport *self, guint limit, MsAggRowFunc func, gpointer u
 }
 
 static void
-rows_sizes (MsAggReport *self, const MsAggTally *sizes, guint limit, MsAggRowFunc func, gpointer user_data)
+rows_sizes (const MsAggTally *sizes, guint limit, MsAggRowFunc func, gpointer user_data)
 {
   guint64 total = 0;
   guint k = 0;
@@ -1240,7 +1240,7 @@ ms_agg_report_rows (MsAggReport *self, MsAggReportKind kind, MsAggWeight weight,
     case MS_AGG_REPORT_TIMELINE: rows_timeline (self, &self->agg->all.timeline, limit, func, user_data); break;
     case MS_AGG_REPORT_INTERACTIONS: rows_interactions (self, limit, func, user_data); break;
     case MS_AGG_REPORT_BOTTLENECKS: rows_bottlenecks (self, limit, func, user_data); break;
-    case MS_AGG_REPORT_SIZES: rows_sizes (self, self->agg->all.sizes, limit, func, user_data); break;
+    case MS_AGG_REPORT_SIZES: rows_sizes (self->agg->all.sizes, limit, func, user_data); break;
     default: break;
     }
 }
@@ -1401,7 +1401,7 @@ collect_row (JsonObject *row, gpointer user_data)
 }
 
 static JsonObject *
-process_resources (MsAggReport *self, const MsAggProcess *p)
+process_resources (const MsAggProcess *p)
 {
   JsonObject *o = json_object_new ();
   double span = (double) (p->res_last_ns - p->res_first_ns);
@@ -1431,10 +1431,10 @@ ms_agg_report_processes (MsAggReport *self)
     {
       const MsAggProcess *p = g_ptr_array_index (agg->processes, i);
       const MsAggProcessInfo *info = p->info;
-      JsonObject *o = json_object_new ();
 
       if (!info->has_process_file && info->thread_files->len == 0)
         continue;
+      JsonObject *o = json_object_new ();
       set_u64 (o, "pid", info->pid);
       set_u64 (o, "ppid", info->ppid);
       json_object_set_string_member (o, "program", info->name);
@@ -1515,11 +1515,11 @@ ms_agg_report_processes (MsAggReport *self)
       json_object_set_object_member (o, "timeline", tl);
 
       c.array = json_array_new ();
-      rows_sizes (self, p->t->sizes, 0, collect_row, &c);
+      rows_sizes (p->t->sizes, 0, collect_row, &c);
       json_object_set_array_member (o, "sizes", c.array);
 
       if (p->has_resources)
-        json_object_set_object_member (o, "resources", process_resources (self, p));
+        json_object_set_object_member (o, "resources", process_resources (p));
       else
         json_object_set_null_member (o, "resources");
       json_array_add_object_element (out, o);
@@ -1621,6 +1621,7 @@ ms_agg_report_data_loss (MsAggReport *self)
     }
   json_object_set_array_member (o, "processes_without_exit", incomplete);
   set_u64 (o, "unknown_stack_refs", self->agg->unknown_stack_refs);
+  set_u64 (o, "malformed_events", self->agg->malformed_events);
   for (guint i = 0; i < sw->len; i++)
     json_array_add_string_element (warnings, g_ptr_array_index (sw, i));
   for (guint i = 0; i < self->trace->warnings->len; i++)
@@ -1668,6 +1669,9 @@ ms_agg_report_warnings (MsAggReport *self)
                                                  "what it recorded until then was analysed"),
                                                p->info->pid));
     }
+  if (self->agg->malformed_events)
+    g_ptr_array_add (out, g_strdup_printf (_("%" G_GUINT64_FORMAT " events at address 0 were ignored (damaged trace)"),
+                                           self->agg->malformed_events));
   if (self->agg->unknown_stack_refs)
     g_ptr_array_add (out, g_strdup_printf (_("%" G_GUINT64_FORMAT " events named a stack that was never defined "
                                              "(damaged trace): they count under [no stack]"),

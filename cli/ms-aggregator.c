@@ -674,11 +674,14 @@ do_realloc (MsAggregator *self, MsAggProcess *p, guint32 thread, const MsAggEven
   if (chain == MS_AGG_LONG_CHAIN)
     s->long_chains++;
 
-  alloc_block (self, p, thread, ev->a, ev->b, stack, ev->weight, chain, ev->time_ns);
+  if (G_LIKELY (ev->a != 0))
+    alloc_block (self, p, thread, ev->a, ev->b, stack, ev->weight, chain, ev->time_ns);
+  else
+    self->malformed_events++; /* a realloc to nothing is recorded as a FREE */
 }
 
 static void
-do_mmap (MsAggregator *self, MsAggProcess *p, const MsAggEvent *ev, guint32 stack)
+do_mmap (MsAggProcess *p, const MsAggEvent *ev, guint32 stack)
 {
   gboolean existed;
   MsAggMapping *lv = ms_agg_map_insert (&p->mmaps, ev->a, &existed);
@@ -695,7 +698,7 @@ do_mmap (MsAggregator *self, MsAggProcess *p, const MsAggEvent *ev, guint32 stac
 }
 
 static void
-do_munmap (MsAggregator *self, MsAggProcess *p, const MsAggEvent *ev)
+do_munmap (MsAggProcess *p, const MsAggEvent *ev)
 {
   MsAggMapping lv;
 
@@ -724,6 +727,16 @@ ms_aggregator_add (MsAggregator *self, MsAggSource *src, const MsAggEvent *ev)
   guint32 thread;
 
 
+  /* The allocator never hands out address 0: such a record is damage
+   * that passed the checksums, and address 0 is no key of the tables. */
+  if (G_UNLIKELY (ev->a == 0 && (ev->kind == MS_AGG_EV_ALLOC || ev->kind == MS_AGG_EV_MMAP
+                                 || ev->kind == MS_AGG_EV_FREE || ev->kind == MS_AGG_EV_MUNMAP
+                                 || (ev->kind == MS_AGG_EV_REALLOC && ev->c == 0))))
+    {
+      self->malformed_events++;
+      return;
+    }
+
   switch ((MsAggEventKind) ev->kind)
     {
     case MS_AGG_EV_ALLOC:
@@ -741,11 +754,11 @@ ms_aggregator_add (MsAggregator *self, MsAggSource *src, const MsAggEvent *ev)
       break;
     case MS_AGG_EV_MMAP:
       current_thread (self, src, ev->time_ns);
-      do_mmap (self, p, ev, event_stack (self, src, ev->stack, ev->time_ns));
+      do_mmap (p, ev, event_stack (self, src, ev->stack, ev->time_ns));
       break;
     case MS_AGG_EV_MUNMAP:
       current_thread (self, src, ev->time_ns);
-      do_munmap (self, p, ev);
+      do_munmap (p, ev);
       break;
     case MS_AGG_EV_STACK_NODE:
       {

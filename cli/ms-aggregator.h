@@ -219,6 +219,7 @@ typedef struct
   guint64 lost_events;
   gboolean lost_estimated;
   guint64 unknown_stack_refs;
+  guint64 malformed_events;  /* impossible events (address 0) that passed the checksums */
   gboolean finished;
 } MsAggregator;
 
