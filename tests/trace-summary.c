@@ -16,6 +16,8 @@
 #include <locale.h>
 #include <string.h>
 
+#define SHIM_NAME "libmemscope-preload.so"
+
 /* What the summary counts; sampled events count with their weight. */
 typedef struct
 {
@@ -84,6 +86,7 @@ summarize_file (const char *path)
   g_autoptr (MsReader) reader = ms_reader_open (path, &error);
   Summary sum = { 0 };
   g_autofree char *cmdline = NULL;
+  g_autofree char *shim = NULL;
   gboolean damaged = FALSE;
   const MsFileInfo *info;
   const MsReaderStats *stats;
@@ -99,7 +102,16 @@ summarize_file (const char *path)
       if (ms_reader_next (reader, &r, &error))
         {
           add_record (&sum, &r);
-          if (r.kind == MS_RECORD_INFO && r.u.info.key.len == 7
+          if (r.kind == MS_RECORD_MODULE_LOAD && shim == NULL)
+            {
+              /* Which copy of the shim was loaded: tells an installed
+               * run from one that picked up a build tree's. */
+              g_autofree char *module = g_strndup (r.u.module.path.data, r.u.module.path.len);
+
+              if (g_str_has_suffix (module, "/" SHIM_NAME))
+                shim = g_steal_pointer (&module);
+            }
+          else if (r.kind == MS_RECORD_INFO && r.u.info.key.len == 7
                    && memcmp (r.u.info.key.data, "cmdline", 7) == 0)
             {
               /* Arguments are separated by NUL bytes. */
@@ -127,6 +139,8 @@ summarize_file (const char *path)
            info->file_bytes, stats->records, stats->closed ? "closed" : "not closed");
   if (cmdline != NULL)
     g_print ("  cmdline %s\n", cmdline);
+  if (shim != NULL)
+    g_print ("  shim %s\n", shim);
   print_count ("threads", sum.threads);
   print_count ("stack_nodes", sum.stack_nodes);
   print_count ("modules", sum.modules);
