@@ -163,6 +163,22 @@ man_opts=$(sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$MAN" | grep -A1 '^\.TP' | grep -
   sed 's/\\-/-/g' | grep -v -- '--help' | sort -u)
 check_eq "man page: the options of --help" "$help_opts" "$man_opts"
 
+# ---- with memscope-run: its resource samples reach the thread table ----
+RUN="$MS_TOP_BUILDDIR/cli/memscope-run"
+if [ -x "$RUN" ] && timeout 60 "$RUN" -q --interval=20 -o "$t/run" -- "$V/agg-workload" 3 400 > /dev/null 2>&1; then
+  threads=$("$AGG" -r threads -o "$t/out" --prefix run "$t/run")
+  main_tid=$(printf '%s\n' "$threads" | awk -F'\t' 'NR > 1 && $5 > 200 { print $3 }')
+  cpu=$(get "$threads" tid "$main_tid" cpu_percent)
+  # it spins for 400 ms of wall time: on a loaded machine that is less CPU
+  check_le "memscope-run: the spinning main thread's CPU is seen" 5 "${cpu%.*}"
+  check_eq "memscope-run: and it allocated what it did" 204 "$(get "$threads" tid "$main_tid" allocations)"
+  "$VALIDATE" "$SCHEMA" "$t/out/run_resource_rankings.json"; ok $? "memscope-run: resource rankings valid"
+else
+  skip "memscope-run could not run the victim"
+  skip "memscope-run could not run the victim"
+  skip "memscope-run could not run the victim"
+fi
+
 # ---- errors ----
 "$AGG" > /dev/null 2>&1; check_eq "no trace directory: usage error" 1 $?
 "$AGG" "$t/nowhere" > /dev/null 2> "$t/err"; status=$?

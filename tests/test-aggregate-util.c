@@ -231,7 +231,9 @@ cmd_module (Ctx *c, char **argv)
       g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
       dl_iterate_phdr (find_self, &m);
       g_assert_nonnull (exe);
-      add_module (c->cur->process, BASE_NS, m.start, m.end - m.start, m.bias, exe, m.build_id, m.build_id_len);
+      const char *path = opt (argv, 2, "path");
+      add_module (c->cur->process, BASE_NS, m.start, m.end - m.start, m.bias, path ? path : exe, m.build_id,
+                  m.build_id_len);
       return;
     }
   if (g_strv_length (argv) < 5)

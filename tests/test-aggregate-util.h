@@ -10,7 +10,8 @@
  *   process PID [ppid=N] [exe=PATH] [cmd=A,B,C] [sampling=S] [dir=SUB]
  *       begins a process: DIR/process.mst, or DIR/SUB/process.mst for a child
  *   module START SIZE BIAS PATH [build_id=HEX]   a MODULE_LOAD at time 0
- *   module self                   this test program's own mapping (real build-id)
+ *   module self [path=P]          this test program's own mapping (real build-id),
+ *                                 recorded under another path P if given
  *   unload T START                MODULE_UNLOAD
  *   file N                        the next events go to thread-N.mst of the process
  *   start T TID [NAME]            THREAD_START, and THREAD_NAME when NAME is given

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ms-agg-diff.h"
 #include "ms-agg-map.h"
@@ -73,11 +74,17 @@ collect_row (JsonObject *row, gpointer user_data)
 }
 
 static GPtrArray *
-rows (Fixture *f, MsAggReportKind kind, MsAggWeight weight)
+rows_of (MsAggRun *run, MsAggReportKind kind, MsAggWeight weight)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  ms_agg_report_rows (f->run->report, kind, weight, 0, collect_row, out);
+  ms_agg_report_rows (run->report, kind, weight, 0, collect_row, out);
   return out;
+}
+
+static GPtrArray *
+rows (Fixture *f, MsAggReportKind kind, MsAggWeight weight)
+{
+  return rows_of (f->run, kind, weight);
 }
 
 static gint64
@@ -666,6 +673,59 @@ test_stale (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (g_ptr_array_index (w, 0), "build-id"));
 }
 
+static void
+test_build_id (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GHashTable) symbols = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *trace = g_build_filename (f->dir, "trace", NULL);
+  g_autofree char *debug = g_build_filename (f->dir, "debug", NULL);
+  static guint64 ip;
+
+  outer_function ();
+  ip = ip_in_outer;
+  g_hash_table_insert (symbols, "outer", &ip);
+  /* the binary is gone from where it ran, but a debug directory has it by
+   * its build-id, as -dbgsym packages put their files */
+  ms_test_write_trace (trace,
+                       "process 802\nmodule self path=/nonexistent/bin/test-aggregate\n"
+                       "file 0\nstart 0 802\nalloc 10 0x1000 64 outer\nend 20 802\n",
+                       symbols);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsAggRun) plain = ms_agg_run_new (trace, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) before = rows_of (plain, MS_AGG_REPORT_LEAKS, 0);
+  if (!g_str_has_prefix (row_str (before, 0, "function"), "test-aggregate+0x"))
+    g_error ("before: %s", row_str (before, 0, "function"));
+
+  /* .build-id/xx/rest.debug */
+  g_autoptr (GBytes) id = NULL;
+  const MsAggProcessInfo *info = g_ptr_array_index (plain->trace->processes, 0);
+  const MsAggModule *m = g_ptr_array_index (info->modules, 0);
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (m->build_id, &len);
+  g_assert_cmpuint (len, >, 1);
+  g_autoptr (GString) rest = g_string_new (NULL);
+  for (gsize i = 1; i < len; i++)
+    g_string_append_printf (rest, "%02x", bytes[i]);
+  g_autofree char *sub = g_strdup_printf ("%02x", bytes[0]);
+  g_autofree char *dir = g_build_filename (debug, ".build-id", sub, NULL);
+  g_autofree char *name = g_strdup_printf ("%s.debug", rest->str);
+  g_autofree char *link = g_build_filename (dir, name, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_cmpint (symlink (exe, link), ==, 0);
+
+  const char *dirs[] = { debug, NULL };
+  MsAggRunOptions options = { .debug_dirs = dirs };
+  f->run = ms_agg_run_new (trace, &options, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) leaks = rows (f, MS_AGG_REPORT_LEAKS, 0);
+  g_assert_cmpstr (row_str (leaks, 0, "function"), ==, "inlined_helper");
+  g_autofree char *where = g_strdup_printf ("test-aggregate.c:%d", line_inner_call);
+  g_assert_true (g_str_has_suffix (row_str (leaks, 0, "location"), where));
+  g_assert_cmpuint (ms_symbolizer_get_warnings (f->run->sym)->len, ==, 0);
+}
+
 /* ---- diff -------------------------------------------------------------- */
 
 static void
@@ -1012,6 +1072,7 @@ main (int argc, char **argv)
   ADD ("errors", test_errors);
   ADD ("symbols", test_symbols);
   ADD ("stale-build-id", test_stale);
+  ADD ("build-id-lookup", test_build_id);
   ADD ("diff", test_diff);
   ADD ("resources", test_resources);
   ADD ("findings", test_findings);

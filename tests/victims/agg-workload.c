@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
- * agg-workload [LEAKS]: allocations known exactly, for memscope-aggregate's
+ * agg-workload [LEAKS [SPIN-MSEC]]: allocations known exactly, for memscope-aggregate's
  * end-to-end test (tests/test-aggregate.sh finds the lines it expects by
  * the MARK comments):
  *   make_block: 200 blocks of 30000..30199 bytes, each freed at once
@@ -7,8 +7,11 @@
  *   produce, in a second thread: 100 blocks of 30800 bytes, all live
  *     together, handed to the main thread, which frees them (cross-thread);
  *   leak_more: LEAKS (default 3) blocks of 30900 bytes, never freed,
- *     allocated by an inlined helper. */
+ *     allocated by an inlined helper;
+ *   then the main thread keeps a CPU busy for SPIN-MSEC (default 0)
+ *     milliseconds, for the resource monitor to see, allocating nothing. */
 #include <pthread.h>
+#include <time.h>
 
 #include "victim.h"
 
@@ -63,5 +66,12 @@ main (int argc, char **argv)
 
   for (int i = 0; i < leaks && i < 64; i++)
     leak_more (i); /* MARK:main */
+
+  long spin = victim_arg (argc, argv, 2, 0);
+  struct timespec start, now;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  do
+    clock_gettime (CLOCK_MONOTONIC, &now);
+  while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < spin);
   return 0;
 }
