@@ -67,6 +67,8 @@ struct _MsAggMerge
   guint heap_len;
   gboolean started;
   gboolean returned;    /* heap[0]'s current event was handed out */
+  MsAggPrefetchFunc prefetch;
+  gpointer prefetch_data;
 };
 
 static Batch *
@@ -443,9 +445,18 @@ order_class (guint32 kind)
   return kind == MS_AGG_EV_FREE || kind == MS_AGG_EV_MUNMAP || kind == MS_AGG_EV_REALLOC ? 0 : 1;
 }
 
-static inline void
-entry_set (HeapEntry *e, Source *s, const MsAggEvent *ev)
+void
+ms_agg_merge_set_prefetch (MsAggMerge *self, MsAggPrefetchFunc func, gpointer user_data)
 {
+  self->prefetch = func;
+  self->prefetch_data = user_data;
+}
+
+static inline void
+entry_set (MsAggMerge *self, HeapEntry *e, Source *s, const MsAggEvent *ev)
+{
+  if (self->prefetch)
+    self->prefetch (self->prefetch_data, &s->pub, ev);
   e->time_ns = ev->time_ns;
   e->order = order_class (ev->kind) << 31 | s->pub.index;
   e->source = s;
@@ -501,7 +512,7 @@ ms_agg_merge_next (MsAggMerge *self, MsAggSource **out_source)
           Source *s = g_ptr_array_index (self->sources, i);
           const MsAggEvent *ev = source_peek (self, s);
           if (ev)
-            entry_set (&self->heap[self->heap_len++], s, ev);
+            entry_set (self, &self->heap[self->heap_len++], s, ev);
         }
       for (guint i = self->heap_len / 2; i-- > 0;)
         sift_down (self, i);
@@ -514,7 +525,7 @@ ms_agg_merge_next (MsAggMerge *self, MsAggSource **out_source)
       if (ev == NULL)
         self->heap[0] = self->heap[--self->heap_len];
       else
-        entry_set (&self->heap[0], top, ev);
+        entry_set (self, &self->heap[0], top, ev);
       sift_down (self, 0);
     }
 

@@ -81,6 +81,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MsAggMerge, ms_agg_merge_free)
 guint ms_agg_merge_get_n_sources (MsAggMerge *self);
 MsAggSource *ms_agg_merge_get_source (MsAggMerge *self, guint index);
 
+typedef void (*MsAggPrefetchFunc) (gpointer user_data, const MsAggSource *source, const MsAggEvent *ev);
+
+/* FUNC is called with each event as it becomes its file's next one, some
+ * events before ms_agg_merge_next() returns it. */
+void ms_agg_merge_set_prefetch (MsAggMerge *self, MsAggPrefetchFunc func, gpointer user_data);
+
 /* The next event of all files in time order (frees first at equal times),
  * each file's events in file order; NULL at the end. The event stays
  * valid until the next call. */

@@ -234,6 +234,10 @@ void ms_aggregator_load_resources (MsAggregator *self, const char *path);
 /* Runs the whole merge through the aggregator and settles the losses. */
 void ms_aggregator_run (MsAggregator *self, MsAggMerge *merge);
 
+/* Warms the cache for EV, which SOURCE will hand out soon: the merge
+ * calls it when an event becomes its file's next (an MsAggPrefetchFunc). */
+void ms_aggregator_prefetch (gpointer self, const MsAggSource *source, const MsAggEvent *ev);
+
 /* One event, as ms_agg_merge_next() returned it (exposed for tests). */
 void ms_aggregator_add (MsAggregator *self, MsAggSource *source, const MsAggEvent *ev);
 
@@ -255,7 +259,15 @@ MsAggTally ms_aggregator_stack_at_peak (const MsAggregator *self, const MsAggSta
 
 /* Bytes estimated for one event of SIZE and WEIGHT (rounded to nearest;
  * exact for unsampled events). */
-guint64 ms_agg_weighted_bytes (guint64 size, guint64 weight);
+static inline guint64
+ms_agg_weighted_bytes (guint64 size, guint64 weight)
+{
+  if (G_LIKELY (weight == 65536u /* MS_WEIGHT_ONE */))
+    return size;
+  unsigned __int128 p = (unsigned __int128) size * weight + 32768u;
+  p >>= 16;
+  return p > G_MAXUINT64 ? G_MAXUINT64 : (guint64) p;
+}
 
 /* Size histogram bucket of SIZE: 0 for 0, else floor(log2(size)) + 1. */
 guint ms_agg_size_bucket (guint64 size);
