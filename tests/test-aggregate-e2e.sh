@@ -150,6 +150,13 @@ check_le "truncated: what is intact is analysed" 1 "$(summary_of "$cut_sum" allo
 "$AGG" --strict -o "$t/out" --prefix cut "$t/cut" > /dev/null 2>&1; status=$?
 check_eq "truncated: --strict exits 2" 2 "$status"
 
+# ---- a plugin loaded and unloaded: its frames still resolve ----
+traced "$t/dl" "$V/v-dlopen" "$MS_TOP_BUILDDIR/tests/victims/.libs/v-dlopen-lib.so" > /dev/null
+dl=$("$AGG" -r leaks "$t/dl")
+check_eq "dlclose'd plugin: its leak by name" 30123 "$(get "$dl" function plugin_allocate leaked_bytes)"
+line=$(grep -n 'malloc (30123)' "$MS_TOP_SRCDIR/tests/victims/v-dlopen-lib.c" | cut -d: -f1)
+check_eq "dlclose'd plugin: and its line" "v-dlopen-lib.c:$line" "$(basename "$(get "$dl" function plugin_allocate location)")"
+
 # ---- children ----
 traced "$t/fork" "$V/v-fork" > /dev/null
 fork_sum=$("$AGG" "$t/fork")
