@@ -177,7 +177,18 @@ ms_trace_compact_file (const char *path, int level, GError **error)
             }
           break;
         }
-      ok = write_chunk (&out, ms_reader_get_chunk (reader), seq++, cctx, level, scratch, error);
+      const MsChunk *chunk = ms_reader_get_chunk (reader);
+      if ((chunk->header.flags & MS_CHUNK_SEALED) && !chunk->sealed)
+        {
+          /* a sealed chunk the file ends inside: cut short after the
+           * writer finished, so the original keeps the evidence */
+          g_set_error (error, MS_ERROR, MS_ERROR_TRUNCATED,
+                       _("Not compacting “%s”: it ends inside the chunk at byte %" G_GUINT64_FORMAT), path,
+                       chunk->offset);
+          ok = FALSE;
+          break;
+        }
+      ok = write_chunk (&out, chunk, seq++, cctx, level, scratch, error);
     }
   ZSTD_freeCCtx (cctx);
 

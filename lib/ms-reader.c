@@ -327,7 +327,11 @@ ms_reader_load_chunk (MsReader *self, GError **error)
       return throw_at (error, MS_ERROR_TRUNCATED, offset, self->path, _("the file ends inside a chunk header"));
     }
   if (!read_exact (self, hbytes, sizeof h, offset, error))
-    return FALSE;
+    {
+      /* the file failed or shrank under us: nothing more can be read */
+      skip_damage (self, offset, size);
+      return FALSE;
+    }
   if (!parse_chunk_header (self, hbytes, &h))
     {
       guint64 next = resync (self, offset);
@@ -368,7 +372,10 @@ ms_reader_load_chunk (MsReader *self, GError **error)
 
   ensure (&self->buf, &self->buf_size, MAX (have, 1));
   if (!read_exact (self, self->buf, have, payload_offset, error))
-    return FALSE;
+    {
+      skip_damage (self, offset, size);
+      return FALSE;
+    }
 
   self->chunk = (MsChunk) {
     .offset = offset,

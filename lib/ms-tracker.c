@@ -1012,6 +1012,12 @@ ms_tracker_ignore_current_thread (void)
   tls.busy = 0;
 }
 
+const char *
+ms_tracker_get_directory (void)
+{
+  return __atomic_load_n (&proc.state, __ATOMIC_ACQUIRE) != PROCESS_OFF && proc.dir[0] ? proc.dir : NULL;
+}
+
 /* ---- start, fork, stop ---- */
 
 static void
@@ -1090,7 +1096,8 @@ ms_tracker_start (const char *dir, const MsConfig *config)
     r = start_process (false);
   if (r < 0)
     {
-      proc.state = PROCESS_STOPPED;
+      /* nothing started: a later call may try again */
+      proc.state = PROCESS_OFF;
       tls.busy = 0;
       return r;
     }

@@ -30,6 +30,15 @@ MS_BEGIN_DECLS
 MS_PUBLIC int ms_tracker_start (const char *dir, const MsConfig *config);
 
 /**
+ * ms_tracker_get_directory:
+ *
+ * Returns: (nullable) (transfer none): the directory this process's trace
+ *   files went into (DIR, DIR/PID or DIR/PID-execN), or %NULL before a
+ *   successful ms_tracker_start(); valid until the process forks.
+ */
+MS_PUBLIC const char *ms_tracker_get_directory (void);
+
+/**
  * ms_tracker_stop:
  *
  * Stops tracing for the whole process: finishes the calling thread's
@@ -118,8 +127,9 @@ MS_PUBLIC void ms_tracker_label (const void *ptr, size_t size, const char *name,
  * ms_track_var:
  * @ptr_var: a pointer variable that holds a heap block
  *
- * Labels the block @ptr_var points to with the variable's name, its
- * pointed-to type (for common types; "?" otherwise) and that type's size.
+ * Labels the block @ptr_var points to with the variable's name and its
+ * pointed-to type (for common types; "?" otherwise); the size recorded is
+ * 0, "the block's own size", which readers take from its allocation.
  * ms_track_var_as (ptr, Type) names the type explicitly.
  */
 #define ms_track_var(ptr_var) \

@@ -428,6 +428,15 @@ main (int argc, char **argv)
         heap[k] = top;
     }
   g_free (heap);
+  for (guint i = 0; i < sources->len; i++)
+    {
+      Source *src = g_ptr_array_index (sources, i);
+      ms_reader_free (src->reader);
+      g_hash_table_unref (src->nodes);
+      g_free (src->name);
+      g_free (src);
+    }
+  g_ptr_array_unref (sources);
 
   guint64 live_bytes = 0;
   GHashTableIter it;
@@ -494,5 +503,21 @@ main (int argc, char **argv)
   g_hash_table_iter_init (&it, s.labels);
   while (g_hash_table_iter_next (&it, &key, &value))
     g_print ("label name=%s type=%s\n", (char *) key, (char *) value);
+
+  /* everything freed: the ASan build's leak checker runs this too */
+  for (guint i = 0; i < s.modules->len; i++)
+    {
+      Module *m = g_ptr_array_index (s.modules, i);
+      g_free (m->path);
+      g_free (m);
+    }
+  g_ptr_array_unref (s.modules);
+  g_hash_table_unref (leaks);
+  g_hash_table_unref (s.live);
+  g_hash_table_unref (s.threads);
+  g_hash_table_unref (s.site_bytes);
+  g_hash_table_unref (s.freq_sites);
+  g_hash_table_unref (s.freq_counts);
+  g_hash_table_unref (s.labels);
   return s.damaged ? 2 : 0;
 }

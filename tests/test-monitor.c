@@ -391,7 +391,10 @@ test_monitor_thread_cpu (Fixture *f, gconstpointer data)
   /* A whole core on an idle machine; on a loaded one, what it got. CPU
    * times in /proc are in clock ticks (10 ms): 0.15 is 5 ticks in 0.8 s. */
   g_assert_cmpfloat (ABS (busy - spin_share), <, 0.15);
-  g_assert_cmpfloat (busy, >, 0.2);
+  /* the spinner ran (how much depends on the machine's other load; CI
+   * runs two test programs at once on two cores), and was seen running */
+  g_assert_cmpfloat (spin_share, >, 0.02);
+  g_assert_cmpfloat (busy, >, spin_share * 0.5);
   g_assert_cmpfloat (summary.peak_cpu_percent, >, busy * 100 * 0.8);
   g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_REGULAR));
 }
