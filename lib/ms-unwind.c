@@ -163,8 +163,9 @@ get_fixed (Cursor *c, unsigned bytes)
   return v;
 }
 
+/* LEB128, as ms-varint.h reads it; SIGNED extends the last byte's sign */
 static uint64_t
-get_uleb (Cursor *c)
+get_leb (Cursor *c, bool is_signed)
 {
   uint64_t v = 0;
   unsigned shift = 0;
@@ -177,26 +178,21 @@ get_uleb (Cursor *c)
       shift += 7;
     }
   while ((b & 0x80) && !c->bad);
+  if (is_signed && shift < 64 && (b & 0x40))
+    v |= ~(uint64_t) 0 << shift;
   return v;
+}
+
+static uint64_t
+get_uleb (Cursor *c)
+{
+  return get_leb (c, false);
 }
 
 static int64_t
 get_sleb (Cursor *c)
 {
-  int64_t v = 0;
-  unsigned shift = 0;
-  uint8_t b;
-  do
-    {
-      b = get_u8 (c);
-      if (shift < 64)
-        v |= (int64_t) ((uint64_t) (b & 0x7f) << shift);
-      shift += 7;
-    }
-  while ((b & 0x80) && !c->bad);
-  if (shift < 64 && (b & 0x40))
-    v |= -((int64_t) 1 << shift);
-  return v;
+  return (int64_t) get_leb (c, true);
 }
 
 #define DW_EH_PE_omit 0xff
