@@ -14,4 +14,5 @@
 #include "ms-tracker.h"
 #include "ms-error.h"
 #include "ms-reader.h"
+#include "ms-export.h"
 #include "ms-monitor.h"
