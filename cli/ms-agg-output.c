@@ -471,7 +471,7 @@ stack_entry (MsAggReport *report, guint32 id)
   json_object_set_int_member (o, "addresses", g->n_stacks);
   json_object_set_int_member (o, "allocations", (gint64) ms_agg_count (g->allocated.n_w));
   json_object_set_int_member (o, "bytes_allocated", (gint64) g->allocated.bytes);
-  json_object_set_int_member (o, "frees", (gint64) ms_agg_count (g->freed.n_w));
+  json_object_set_int_member (o, "frees", (gint64) ms_agg_count (ms_agg_tally_freed (g->allocated, g->live).n_w));
   json_object_set_int_member (o, "leaked_blocks", (gint64) ms_agg_count (g->live.n_w));
   json_object_set_int_member (o, "leaked_bytes", (gint64) g->live.bytes);
   json_object_set_int_member (o, "peak_bytes", (gint64) g->at_peak.bytes);

@@ -391,8 +391,6 @@ build_groups (MsAggReport *self)
       g->n_stacks++;
       g->allocated.n_w += s->allocated.n_w;
       g->allocated.bytes += s->allocated.bytes;
-      g->freed.n_w += s->freed.n_w;
-      g->freed.bytes += s->freed.bytes;
       g->live.n_w += s->live.n_w;
       g->live.bytes += s->live.bytes;
       g->temporary.n_w += s->temporary.n_w;
@@ -586,7 +584,7 @@ compute_metrics (MsAggReport *self)
       MsAggThreadMetrics *m = &self->metrics[i];
 
       m->alloc_rate = t->traced ? (double) cnt (t->allocated.n_w) / thread_seconds (t) : 0;
-      m->efficiency = t->allocated.bytes ? ratio (t->own_freed.bytes, t->allocated.bytes) : 1.0;
+      m->efficiency = t->allocated.bytes ? ratio (ms_agg_tally_freed (t->allocated, t->live).bytes, t->allocated.bytes) : 1.0;
       m->cpu_percent = m->io_rate = -1;
       if (t->res_samples >= 2 && t->res_last_ns > t->res_first_ns)
         {
@@ -766,7 +764,7 @@ rows_stacks (MsAggReport *self, MsAggWeight weight, guint limit, MsAggRowFunc fu
       set_u64 (row, "rank", k + 1);
       set_u64 (row, "allocations", cnt (s->allocated.n_w));
       set_u64 (row, "bytes_allocated", s->allocated.bytes);
-      set_u64 (row, "frees", cnt (s->freed.n_w));
+      set_u64 (row, "frees", cnt (ms_agg_tally_freed (s->allocated, s->live).n_w));
       set_u64 (row, "leaked_blocks", cnt (s->live.n_w));
       set_u64 (row, "leaked_bytes", s->live.bytes);
       set_u64 (row, "peak_bytes", s->at_peak.bytes);
@@ -1284,10 +1282,11 @@ ms_agg_report_summary (MsAggReport *self)
   set_u64 (o, "processes", processes);
   set_u64 (o, "threads", n_traced_threads (self));
   set_u64 (o, "allocations", cnt (agg->all.allocated.n_w));
-  set_u64 (o, "frees", cnt (agg->all.freed.n_w));
+  MsAggTally freed = ms_agg_tally_freed (agg->all.allocated, agg->all.live);
+  set_u64 (o, "frees", cnt (freed.n_w));
   set_u64 (o, "reallocs", cnt (agg->all.reallocs_w));
   set_u64 (o, "bytes_allocated", agg->all.allocated.bytes);
-  set_u64 (o, "bytes_freed", agg->all.freed.bytes);
+  set_u64 (o, "bytes_freed", freed.bytes);
   set_u64 (o, "peak_live_bytes", agg->all.peak_bytes);
   set_u64 (o, "peak_live_blocks", cnt (agg->all.peak_count_w));
   set_u64 (o, "peak_time_ns", rel_time (agg, agg->all.peak_time_ns));
@@ -1449,10 +1448,11 @@ ms_agg_report_processes (MsAggReport *self)
       set_u64 (o, "threads", p->n_threads);
       set_u64 (o, "thread_files", info->thread_files->len);
       set_u64 (o, "allocations", cnt (p->t->allocated.n_w));
-      set_u64 (o, "frees", cnt (p->t->freed.n_w));
+      MsAggTally freed = ms_agg_tally_freed (p->t->allocated, p->t->live);
+      set_u64 (o, "frees", cnt (freed.n_w));
       set_u64 (o, "reallocs", cnt (p->t->reallocs_w));
       set_u64 (o, "bytes_allocated", p->t->allocated.bytes);
-      set_u64 (o, "bytes_freed", p->t->freed.bytes);
+      set_u64 (o, "bytes_freed", freed.bytes);
       set_u64 (o, "peak_live_bytes", p->t->peak_bytes);
       set_u64 (o, "peak_live_blocks", cnt (p->t->peak_count_w));
       set_u64 (o, "peak_time_ns", rel_time (agg, p->t->peak_time_ns));

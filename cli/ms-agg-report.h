@@ -98,8 +98,7 @@ typedef struct
   guint32 n_stacks;
   MsAggStackText text;
   MsAggTally allocated;
-  MsAggTally freed;
-  MsAggTally live;        /* leaked at the end */
+  MsAggTally live;        /* leaked at the end; freed = allocated - live */
   MsAggTally temporary;
   MsAggTally at_peak;     /* live at the whole trace's peak */
   guint64 reallocs_w;

@@ -451,7 +451,6 @@ totals_free (MsAggTotals *t, guint64 weight, guint64 bytes, gboolean temporary, 
              guint64 time_ns)
 {
   tally_sub (&t->live, weight, bytes);
-  tally_add (&t->freed, weight, bytes);
   if (temporary)
     tally_add (&t->temporary, weight, bytes);
   if (cross_thread)
@@ -471,9 +470,7 @@ release_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr,
 
   stack_touch (self, p, s);
   tally_sub (&s->live, weight, bytes);
-  tally_add (&s->freed, weight, bytes);
   tally_sub (&to->live, weight, bytes);
-  tally_add (&to->own_freed, weight, bytes);
   tally_add (&tf->freed, weight, bytes);
   gboolean temporary = may_be_temporary && owner == freer && tf->last_alloc_addr == addr;
   totals_free (p->t, weight, bytes, temporary, owner != freer, time_ns);

@@ -30,6 +30,16 @@ ms_agg_count (guint64 n_w)
   return (n_w + 32768) >> 16;
 }
 
+/* What was freed of what was ALLOCATED when LIVE is still live: a block
+ * leaves the live tally with the very weight and bytes it entered with,
+ * so this needs no tally of its own on the free path. */
+static inline MsAggTally
+ms_agg_tally_freed (MsAggTally allocated, MsAggTally live)
+{
+  MsAggTally t = { allocated.n_w - MIN (live.n_w, allocated.n_w), allocated.bytes - MIN (live.bytes, allocated.bytes) };
+  return t;
+}
+
 #define MS_AGG_TIMELINE_MAX_BUCKETS 512
 #define MS_AGG_SIZE_BUCKETS 65
 /* A realloc chain this long (each realloc of the block the previous one
@@ -62,8 +72,7 @@ typedef struct
 typedef struct
 {
   MsAggTally allocated;   /* malloc family and the new block of each realloc */
-  MsAggTally freed;       /* frees and the old block of each realloc */
-  MsAggTally live;        /* at the end: leaked */
+  MsAggTally live;        /* at the end: leaked; what was freed is allocated - live */
   MsAggTally temporary;
   MsAggTally cross_thread;
   guint64 reallocs_w;
@@ -90,8 +99,7 @@ typedef struct
   guint32 node;
   guint32 max_chain;
   MsAggTally allocated;   /* malloc family and the new block of each realloc */
-  MsAggTally freed;
-  MsAggTally live;        /* at the end: leaked */
+  MsAggTally live;        /* at the end: leaked; freed = allocated - live */
   MsAggTally temporary;
   guint64 reallocs_w;
   guint64 long_chains;
@@ -111,8 +119,7 @@ typedef struct
   gboolean traced;         /* seen in the heap trace (not only in resources) */
   MsAggTally allocated;
   MsAggTally freed;        /* frees this thread made */
-  MsAggTally own_freed;    /* its own blocks freed, by any thread */
-  MsAggTally live;         /* its own blocks still live; at the end: leaked */
+  MsAggTally live;         /* its own blocks still live; at the end: leaked (own freed: allocated - live) */
   MsAggTally temporary;
   MsAggTally cross_freed;  /* blocks of other threads it freed */
   guint64 reallocs_w;

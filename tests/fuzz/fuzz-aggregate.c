@@ -6,8 +6,9 @@
  * documents and a diff against itself. No crash, no hang, bounded memory
  * (the sanitizers and libFuzzer's limits check those), and:
  *
- *   - the totals add up: allocations = frees + leaked blocks, in count and
- *     in bytes (a block is retired with the very weight and size it came
+ *   - the tallies agree: what is live in all stacks, in all threads and in
+ *     all processes is what is live in the whole trace, in count and in
+ *     bytes (a block is retired with the very weight and size it came
  *     with, so this holds for sampled traces too);
  *   - the peak is at least what leaked;
  *   - a run diffed against itself shows no growth.
@@ -148,9 +149,24 @@ check_invariants (MsAggRun *run)
 {
   MsAggregator *agg = run->agg;
 
-  /* every allocation is freed once or still live */
-  g_assert_cmpuint (agg->all.allocated.n_w, ==, agg->all.freed.n_w + agg->all.live.n_w);
-  g_assert_cmpuint (agg->all.allocated.bytes, ==, agg->all.freed.bytes + agg->all.live.bytes);
+  MsAggTally stacks = { 0 }, threads = { 0 };
+  for (guint i = 0; i < agg->stacks->len; i++)
+    {
+      const MsAggStack *s = ms_aggregator_stack (agg, i);
+      stacks.n_w += s->live.n_w;
+      stacks.bytes += s->live.bytes;
+      g_assert_cmpuint (s->live.n_w, <=, s->allocated.n_w);
+    }
+  for (guint i = 0; i < agg->threads->len; i++)
+    {
+      const MsAggThread *t = g_ptr_array_index (agg->threads, i);
+      threads.n_w += t->live.n_w;
+      threads.bytes += t->live.bytes;
+    }
+  g_assert_cmpuint (stacks.n_w, ==, agg->all.live.n_w);
+  g_assert_cmpuint (stacks.bytes, ==, agg->all.live.bytes);
+  g_assert_cmpuint (threads.n_w, ==, agg->all.live.n_w);
+  g_assert_cmpuint (threads.bytes, ==, agg->all.live.bytes);
   g_assert_cmpuint (agg->all.peak_bytes, >=, agg->all.live.bytes);
 
   g_autoptr (MsAggDiffSide) a = ms_agg_diff_side_from_report (run->report);
