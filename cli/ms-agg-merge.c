@@ -12,10 +12,10 @@
  * without letting one fast file fill memory while the merge waits on
  * another. */
 #define MAX_READY 2
-/* Decoded events buffered over all files at most: 6 MiB of MsAggEvent. */
-#define EVENT_BUDGET (6u * 1024u * 1024u / sizeof (MsAggEvent))
+/* Decoded events buffered over all files at most: 2 MiB of MsAggEvent. */
+#define EVENT_BUDGET (2u * 1024u * 1024u / sizeof (MsAggEvent))
 #define MIN_BATCH 256u
-#define MAX_BATCH 4096u
+#define MAX_BATCH 2048u
 
 typedef struct
 {

@@ -876,6 +876,13 @@ ms_aggregator_run (MsAggregator *self, MsAggMerge *merge)
       MsAggProcess *p = g_ptr_array_index (self->processes, i);
       if (p->first_ns == G_MAXUINT64)
         p->first_ns = p->last_ns = p->info->start_mono_ns;
+      /* What leaked is in the tallies now: the live tables (most of the
+       * memory) go before symbolisation and the JSON need theirs. */
+      ms_agg_map_clear (&p->blocks);
+      ms_agg_map_clear (&p->weights);
+      ms_agg_map_clear (&p->pending);
+      ms_agg_map_clear (&p->big_sizes);
+      ms_agg_map_clear (&p->mmaps);
     }
   for (guint i = 0; i < self->threads->len; i++)
     {
