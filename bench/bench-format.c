@@ -600,6 +600,9 @@ make_stream (uint64_t n, guint32 seed, gboolean slab, gboolean requests)
   return g.out;
 }
 
+/* The time unit of the files, as the tracker writes thread files (16 ns). */
+static gint opt_time_shift = 4;
+
 /* ---- where the bytes go ---- */
 
 /* Encodes the cycle as the writer would (one codec state per chunk is
@@ -617,6 +620,7 @@ print_breakdown (const GArray *cycle, uint64_t clock_ns)
   uint64_t t = START_MONO_NS;
 
   ms_codec_state_init (&st, t);
+  st.time_shift = (uint32_t) opt_time_shift;
   for (guint i = 0; i < cycle->len; i++)
     {
       const BenchEvent *e = &g_array_index (cycle, BenchEvent, i);
@@ -730,7 +734,8 @@ run_writer (const char *path, const GArray *cycle, uint64_t n_events, size_t chu
   const BenchEvent *ev = (const BenchEvent *) cycle->data;
   MsWriterOptions options = { .kind = MS_FILE_KIND_THREAD, .pid = (uint32_t) getpid (),
                               .chunk_bytes = chunk_bytes, .start_mono_ns = START_MONO_NS,
-                              .start_wall_ns = (uint64_t) g_get_real_time () * 1000 };
+                              .start_wall_ns = (uint64_t) g_get_real_time () * 1000,
+                              .time_shift = (unsigned) opt_time_shift };
   uint64_t t = START_MONO_NS, written = 0, records = 0;
   gboolean first_cycle = TRUE;
 
@@ -904,6 +909,8 @@ main (int argc, char **argv)
       "Event order: requests (default; scripted handlers repeat) or random (independent events)", "PATTERN" },
     { "clock-ns", 0, 0, G_OPTION_ARG_INT64, &opt_clock,
       "Resolution of the clock the events are timed with (default 1 ns; what-if for a coarser clock)", "NS" },
+    { "time-shift", 0, 0, G_OPTION_ARG_INT, &opt_time_shift,
+      "Time unit of the file, 2^N ns (default 4, as the tracker writes)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Seed of the synthetic stream (default 1)", "N" },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &opt_keep, "Keep the last run's trace files", NULL },
     { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one step alone, to profile it: writer or reader", "STEP" },
@@ -918,7 +925,8 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 1;
     }
-  if (opt_runs < 1 || opt_events < 1 || opt_cycle < 1 || opt_clock < 1
+  if (opt_runs < 1 || opt_events < 1 || opt_cycle < 1 || opt_clock < 1 || opt_time_shift < 0
+      || opt_time_shift > MS_MAX_TIME_SHIFT
       || (opt_allocator && strcmp (opt_allocator, "glibc") != 0 && strcmp (opt_allocator, "slab") != 0)
       || (opt_pattern && strcmp (opt_pattern, "requests") != 0 && strcmp (opt_pattern, "random") != 0)
       || (opt_only && strcmp (opt_only, "writer") != 0 && strcmp (opt_only, "reader") != 0))

@@ -51,7 +51,7 @@ write_all (Output *out, const void *data, gsize len, GError **error)
 /* The bytes of CHUNK's payload that hold whole records: all of a sealed
  * chunk, the records before the first empty tag of one a writer left open. */
 static gsize
-valid_payload_bytes (const MsChunk *chunk)
+valid_payload_bytes (const MsChunk *chunk, unsigned time_shift)
 {
   const guint8 *pos = chunk->payload;
   const guint8 *end = pos + chunk->payload_bytes;
@@ -61,16 +61,17 @@ valid_payload_bytes (const MsChunk *chunk)
   if (chunk->sealed)
     return chunk->payload_bytes;
   ms_codec_state_init (&state, chunk->header.base_time_ns);
+  state.time_shift = time_shift;
   while (ms_record_decode (&pos, end, &state, &record) == MS_DECODE_OK)
     ;
   return (gsize) (pos - chunk->payload);
 }
 
 static gboolean
-write_chunk (Output *out, const MsChunk *chunk, guint32 seq, ZSTD_CCtx *cctx, int level,
+write_chunk (Output *out, const MsChunk *chunk, unsigned time_shift, guint32 seq, ZSTD_CCtx *cctx, int level,
              GByteArray *scratch, GError **error)
 {
-  gsize raw = valid_payload_bytes (chunk);
+  gsize raw = valid_payload_bytes (chunk, time_shift);
   const guint8 *stored = chunk->payload;
   gsize stored_bytes = raw;
   guint32 flags = MS_CHUNK_SEALED;
@@ -125,6 +126,7 @@ write_header (Output *out, const MsFileInfo *info, GError **error)
   h.pid = info->pid;
   h.start_wall_ns = info->start_wall_ns;
   h.start_mono_ns = info->start_mono_ns;
+  h.time_shift = info->time_shift;
   h.header_crc = ms_crc32c (0, &h, offsetof (MsFileHeader, header_crc));
   return write_all (out, &h, sizeof h, error);
 }
@@ -188,7 +190,7 @@ ms_trace_compact_file (const char *path, int level, GError **error)
           ok = FALSE;
           break;
         }
-      ok = write_chunk (&out, chunk, seq++, cctx, level, scratch, error);
+      ok = write_chunk (&out, chunk, ms_reader_get_info (reader)->time_shift, seq++, cctx, level, scratch, error);
     }
   ZSTD_freeCCtx (cctx);
 

@@ -42,7 +42,8 @@ typedef struct
   uint32_t pid;               /* process that wrote the file */
   uint64_t start_wall_ns;     /* CLOCK_REALTIME at creation, ns since the Unix epoch */
   uint64_t start_mono_ns;     /* CLOCK_MONOTONIC at creation, ns: the time base of every record */
-  uint32_t flags;             /* reserved, 0 */
+  uint8_t time_shift;         /* record time deltas count units of 2^time_shift ns (0..20) */
+  uint8_t reserved0[3];       /* 0 */
   uint32_t reserved[4];       /* 0; room for 1.x additions without moving crc */
   uint32_t header_crc;        /* CRC-32C of bytes [0, 60) */
 } MsFileHeader;
@@ -175,6 +176,9 @@ typedef enum
 /* Weights of sampled events are fixed point: 1.0 is this value. */
 #define MS_WEIGHT_ONE 65536u
 
+/* The coarsest time unit a file may use: 2^20 ns, about a millisecond. */
+#define MS_MAX_TIME_SHIFT 20
+
 /* Upper bounds that keep a reader's memory bounded on hostile input. */
 #define MS_MAX_CHUNK_SPAN (64u * 1024u * 1024u)
 #define MS_MAX_STRING_BYTES 65536u
@@ -185,6 +189,7 @@ typedef enum
 
 MS_STATIC_ASSERT (sizeof (MsFileHeader) == 64);
 MS_STATIC_ASSERT (offsetof (MsFileHeader, start_wall_ns) == 24);
+MS_STATIC_ASSERT (offsetof (MsFileHeader, time_shift) == 40);
 MS_STATIC_ASSERT (offsetof (MsFileHeader, header_crc) == 60);
 MS_STATIC_ASSERT (sizeof (MsChunkHeader) == 40);
 MS_STATIC_ASSERT (offsetof (MsChunkHeader, base_time_ns) == 24);

@@ -144,6 +144,10 @@ read_header (MsReader *self, GError **error)
   if (swap32 (h.header_crc, swap) != ms_crc32c (0, &h, offsetof (MsFileHeader, header_crc)))
     return throw_at (error, MS_ERROR_CORRUPT, 60, self->path, _("the file header checksum does not match"));
 
+  if (h.time_shift > MS_MAX_TIME_SHIFT)
+    return throw_at (error, MS_ERROR_CORRUPT, offsetof (MsFileHeader, time_shift), self->path,
+                     _("impossible time unit in the file header"));
+
   guint16 header_bytes = swap16 (h.header_bytes, swap);
   if (header_bytes < sizeof h || header_bytes % 8 != 0)
     return throw_at (error, MS_ERROR_CORRUPT, 14, self->path, _("impossible header size"));
@@ -156,6 +160,7 @@ read_header (MsReader *self, GError **error)
   self->info.foreign_byte_order = swap;
   self->info.start_wall_ns = swap64 (h.start_wall_ns, swap);
   self->info.start_mono_ns = swap64 (h.start_mono_ns, swap);
+  self->info.time_shift = h.time_shift;
   self->next_chunk_offset = header_bytes;
   return TRUE;
 }
@@ -429,6 +434,7 @@ ms_reader_load_chunk (MsReader *self, GError **error)
   self->chunk.payload_bytes = (gsize) (self->end - self->pos);
   self->chunk.sealed = sealed && !cut;
   ms_codec_state_init (&self->state, h.base_time_ns);
+  self->state.time_shift = self->info.time_shift;
   self->in_chunk = TRUE;
   return TRUE;
 }

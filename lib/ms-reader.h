@@ -23,6 +23,7 @@ typedef struct
   gboolean foreign_byte_order; /* written on a machine of the other endianness */
   guint64 start_wall_ns;
   guint64 start_mono_ns;
+  guint8 time_shift;           /* record times are whole multiples of 2^time_shift ns */
   guint64 file_bytes;
 } MsFileInfo;
 

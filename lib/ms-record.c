@@ -229,9 +229,9 @@ get_time (const uint8_t **pos, const uint8_t *end, MsCodecState *state, uint64_t
   GET (dt);
   /* Time never goes back (ms_encode_time): a dt that would wrap the clock
    * round is damage, not a time before the previous record's. */
-  if (dt > UINT64_MAX - state->prev_time_ns)
+  if (dt > (UINT64_MAX - state->prev_time_ns) >> state->time_shift)
     return MS_DECODE_MALFORMED;
-  state->prev_time_ns += dt;
+  state->prev_time_ns += dt << state->time_shift;
   *out = state->prev_time_ns;
   *pos = p;
   return MS_DECODE_OK;
@@ -402,9 +402,10 @@ ms_record_decode (const uint8_t **pos, const uint8_t *end, MsCodecState *state, 
        * every new kind with dt. */
       const uint8_t *q = p;
       uint64_t dt = 0;
-      if ((len > 0 && ms_varint_get (&q, p + len, &dt) < 0) || dt > UINT64_MAX - trial.prev_time_ns)
+      if ((len > 0 && ms_varint_get (&q, p + len, &dt) < 0)
+          || dt > (UINT64_MAX - trial.prev_time_ns) >> trial.time_shift)
         return MS_DECODE_MALFORMED;
-      trial.prev_time_ns += dt;
+      trial.prev_time_ns += dt << trial.time_shift;
       r->time_ns = trial.prev_time_ns;
       r->u.unknown.payload = (MsBytes) { (const char *) p, (uint32_t) len };
     }

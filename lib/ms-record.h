@@ -110,13 +110,17 @@ typedef struct
 {
   uint64_t prev_time_ns;
   uint64_t prev_addr;
+  uint32_t time_shift; /* the file header's: dt counts 2^time_shift ns */
 } MsCodecState;
 
+/* Starts a chunk of a file whose header says time_shift 0; set
+ * state->time_shift afterwards for any other. */
 static inline void
 ms_codec_state_init (MsCodecState *state, uint64_t base_time_ns)
 {
   state->prev_time_ns = base_time_ns;
   state->prev_addr = 0;
+  state->time_shift = 0;
 }
 
 static inline bool
@@ -174,9 +178,10 @@ static inline uint8_t *
 ms_encode_time (uint8_t *out, MsCodecState *state, uint64_t time_ns)
 {
   /* A record timed before its predecessor (clock taken on another thread
-   * for a shared file) is stored as simultaneous: time never goes back. */
-  uint64_t dt = time_ns > state->prev_time_ns ? time_ns - state->prev_time_ns : 0;
+   * for a shared file) is stored as simultaneous: time never goes back.
+   * Times are rounded down to the file's unit. */
+  uint64_t dt = time_ns > state->prev_time_ns ? (time_ns - state->prev_time_ns) >> state->time_shift : 0;
 
-  state->prev_time_ns += dt;
+  state->prev_time_ns += dt << state->time_shift;
   return ms_varint_put (out, dt);
 }

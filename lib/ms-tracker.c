@@ -303,6 +303,13 @@ add_config_info (void)
   add_info_str ("memscope_version", PACKAGE_VERSION);
 }
 
+/* Event times are kept to 16 ns: finer than the clock can be read
+ * (lfence + rdtsc alone takes ~15 ns), and far finer than one thread can
+ * hand a block to another (a cache-line transfer each way), so the
+ * merged order of threads is what it would be in ns. It saves 0.7 byte
+ * an event: a 100-300 ns gap fits one byte instead of two. */
+#define TRACE_TIME_SHIFT 4
+
 static MsWriterOptions
 writer_options (MsFileKind kind)
 {
@@ -312,6 +319,7 @@ writer_options (MsFileKind kind)
     .chunk_bytes = proc.config.buffer_bytes,
     .start_mono_ns = now_ns (),
     .start_wall_ns = wall_ns (),
+    .time_shift = kind == MS_FILE_KIND_THREAD ? TRACE_TIME_SHIFT : 0,
   };
 }
 

@@ -78,6 +78,7 @@ open_chunk (MsWriter *self, uint8_t *at)
   self->hard_limit = window_end;
   self->limit = window_end - FINAL_SLACK_BYTES;
   ms_codec_state_init (&self->state, c->base_time_ns);
+  self->state.time_shift = self->time_shift;
 }
 
 static void
@@ -107,11 +108,13 @@ ms_writer_create (MsWriter *self, const char *path, const MsWriterOptions *optio
   if (len >= sizeof self->path)
     return -ENAMETOOLONG;
   if (options->chunk_bytes < MS_WRITER_MIN_CHUNK_BYTES || options->chunk_bytes > MS_MAX_CHUNK_SPAN
-      || options->chunk_bytes % 4096 != 0)
+      || options->chunk_bytes % 4096 != 0 || options->time_shift > MS_MAX_TIME_SHIFT)
     return -EINVAL;
   memcpy (self->path, path, len + 1);
   self->window_bytes = options->chunk_bytes;
-  self->state.prev_time_ns = options->start_mono_ns;
+  self->time_shift = options->time_shift;
+  /* every time in the file, chunk bases included, is a whole unit */
+  self->state.prev_time_ns = options->start_mono_ns >> options->time_shift << options->time_shift;
 
   int r = map_at (self, 0, O_CREAT | O_EXCL, &self->window);
   if (r < 0)
@@ -135,6 +138,7 @@ ms_writer_create (MsWriter *self, const char *path, const MsWriterOptions *optio
   h->pid = options->pid;
   h->start_wall_ns = options->start_wall_ns;
   h->start_mono_ns = options->start_mono_ns;
+  h->time_shift = (uint8_t) options->time_shift;
   h->header_crc = ms_crc32c (0, h, offsetof (MsFileHeader, header_crc));
 
   open_chunk (self, self->window + sizeof (MsFileHeader));

@@ -29,6 +29,7 @@ typedef struct
   size_t chunk_bytes;      /* window size: a multiple of the page size, >= MS_WRITER_MIN_CHUNK_BYTES */
   uint64_t start_mono_ns;  /* CLOCK_MONOTONIC at creation */
   uint64_t start_wall_ns;  /* CLOCK_REALTIME at creation */
+  unsigned time_shift;     /* record times in units of 2^time_shift ns (0: exact) */
 } MsWriterOptions;
 
 /* Caller-allocated (the preload keeps writers in mmap'd slots); treat the
@@ -46,6 +47,7 @@ typedef struct
   uint8_t *hard_limit;      /* the slack up to here is kept for LOST and CLOSE */
   MsCodecState state;
   uint32_t seq;
+  uint32_t time_shift;
   int error;                /* first negative errno that stopped the writer, or 0 */
   uint64_t records;         /* records committed */
   uint64_t lost;            /* records refused since the writer stopped */

@@ -179,6 +179,7 @@ typedef struct
   gsize pos;
   GString *notes;    /* the annotation, as groff source lines */
   GPtrArray *decoded; /* one line of text per record: describe_record()'s format */
+  guint time_shift;  /* the header's: dt counts 2^time_shift ns */
 } Walk;
 
 /* Writes the groff source of one annotation line: offset, up to 8 bytes,
@@ -297,7 +298,11 @@ walk_file_header (Walk *w)
   note (w, 4, "pid = %u", (guint) le (h + 20, 4));
   note (w, 8, "start_wall_ns = %" G_GUINT64_FORMAT, le (h + 24, 8));
   note (w, 8, "start_mono_ns = %" G_GUINT64_FORMAT, le (h + 32, 8));
-  note (w, 4, "flags = %u", (guint) le (h + 40, 4));
+  w->time_shift = h[40];
+  g_assert_cmpuint (w->time_shift, <=, 20);
+  note (w, 1, "time_shift = %u: dt counts %u ns", w->time_shift, 1u << w->time_shift);
+  g_assert_cmpuint (le (h + 41, 3), ==, 0);
+  note (w, 3, "reserved: 3 zero bytes");
   g_assert_cmpuint (le (h + 44, 8) | le (h + 52, 8), ==, 0);
   note (w, 16, "reserved: 16 zero bytes");
   g_assert_cmpuint (le (h + 60, 4), ==, page_crc32c (0, h, 60));
@@ -400,8 +405,9 @@ walk_dt (Walk *w, gsize end, WalkState *st, GString *rec)
   gsize n;
   guint64 dt = varint (w->data, end, w->pos, &n);
 
-  st->time += dt;
-  note (w, n, "dt = %" G_GUINT64_FORMAT " ns: t = base + %" G_GUINT64_FORMAT, dt, st->time - st->base);
+  st->time += dt << w->time_shift;
+  note (w, n, "dt = %" G_GUINT64_FORMAT "%s: t = base + %" G_GUINT64_FORMAT, dt, w->time_shift ? " units" : " ns",
+        st->time - st->base);
   g_string_append_printf (rec, " t=%" G_GUINT64_FORMAT, st->time);
 }
 
