@@ -48,39 +48,37 @@ write_all (Output *out, const void *data, gsize len, GError **error)
   return TRUE;
 }
 
-/* The bytes of CHUNK's payload that hold whole records: all of a sealed
- * chunk, the records before the first empty tag of one a writer left open. */
-static gsize
-valid_payload_bytes (const MsChunk *chunk, unsigned time_shift)
-{
-  const guint8 *pos = chunk->payload;
-  const guint8 *end = pos + chunk->payload_bytes;
-  MsCodecState state;
-  MsRecord record;
+/* Compacted chunks are bigger than a writer's windows: zstd finds more to
+ * share in 4 MiB than in 64 KiB. Records are decoded and encoded again
+ * with one codec state per packed chunk. */
+#define PACKED_RAW_BYTES (4u * 1024u * 1024u)
 
-  if (chunk->sealed)
-    return chunk->payload_bytes;
-  ms_codec_state_init (&state, chunk->header.base_time_ns);
-  state.time_shift = time_shift;
-  while (ms_record_decode (&pos, end, &state, &record) == MS_DECODE_OK)
-    ;
-  return (gsize) (pos - chunk->payload);
-}
+typedef struct
+{
+  Output *out;
+  unsigned time_shift;
+  guint32 seq;
+  ZSTD_CCtx *cctx;
+  int level;
+  GByteArray *scratch;
+  GByteArray *raw;       /* the packed chunk being filled */
+  MsCodecState state;
+  guint64 base_time_ns;
+} Packer;
 
 static gboolean
-write_chunk (Output *out, const MsChunk *chunk, unsigned time_shift, guint32 seq, ZSTD_CCtx *cctx, int level,
-             GByteArray *scratch, GError **error)
+write_chunk (Packer *pk, const guint8 *payload, gsize raw, guint64 base_time_ns, GError **error)
 {
-  gsize raw = valid_payload_bytes (chunk, time_shift);
-  const guint8 *stored = chunk->payload;
+  Output *out = pk->out;
+  const guint8 *stored = payload;
   gsize stored_bytes = raw;
   guint32 flags = MS_CHUNK_SEALED;
 
-  g_byte_array_set_size (scratch, (guint) ZSTD_compressBound (raw));
-  gsize z = ZSTD_compressCCtx (cctx, scratch->data, scratch->len, chunk->payload, raw, level);
+  g_byte_array_set_size (pk->scratch, (guint) ZSTD_compressBound (raw));
+  gsize z = ZSTD_compressCCtx (pk->cctx, pk->scratch->data, pk->scratch->len, payload, raw, pk->level);
   if (!ZSTD_isError (z) && z < raw)
     {
-      stored = scratch->data;
+      stored = pk->scratch->data;
       stored_bytes = z;
       flags |= MS_CHUNK_ZSTD;
     }
@@ -90,18 +88,17 @@ write_chunk (Output *out, const MsChunk *chunk, unsigned time_shift, guint32 seq
       /* only hostile input gets here (a writer's chunk is a window):
        * never rename a file no reader would read over one it can */
       g_set_error (error, MS_ERROR, MS_ERROR_FAILED,
-                   _("Not compacting “%s”: the chunk at byte %" G_GUINT64_FORMAT " would exceed the format's limit"),
-                   out->path, chunk->offset);
+                   _("Not compacting “%s”: a chunk would exceed the format's limit"), out->path);
       return FALSE;
     }
 
   MsChunkHeader h = {
     .magic = MS_CHUNK_MAGIC,
-    .seq = seq,
+    .seq = pk->seq++,
     .span_bytes = (guint32) ((sizeof h + stored_bytes + 7) & ~(gsize) 7),
     .stored_bytes = (guint32) stored_bytes,
     .raw_bytes = (guint32) raw,
-    .base_time_ns = chunk->header.base_time_ns,
+    .base_time_ns = base_time_ns,
   };
   h.crc = ms_crc32c (ms_crc32c (0, (const guint8 *) &h + 8, 24), stored, stored_bytes);
   h.flags = flags;
@@ -109,6 +106,75 @@ write_chunk (Output *out, const MsChunk *chunk, unsigned time_shift, guint32 seq
   static const guint8 zeros[8];
   return write_all (out, &h, sizeof h, error) && write_all (out, stored, stored_bytes, error)
          && write_all (out, zeros, h.span_bytes - sizeof h - stored_bytes, error);
+}
+
+static gboolean
+flush (Packer *pk, GError **error)
+{
+  if (pk->raw->len == 0)
+    return TRUE;
+  gboolean ok = write_chunk (pk, pk->raw->data, pk->raw->len, pk->base_time_ns, error);
+  g_byte_array_set_size (pk->raw, 0);
+  return ok;
+}
+
+/* The bytes of CHUNK's payload that hold whole records (all of a sealed
+ * chunk, those before the first empty tag of one a writer left open), and
+ * whether each record is of a kind this library can encode again. */
+static gsize
+valid_payload_bytes (const MsChunk *chunk, unsigned time_shift, gboolean *out_all_known)
+{
+  const guint8 *pos = chunk->payload;
+  const guint8 *end = pos + chunk->payload_bytes;
+  MsCodecState state;
+  MsRecord record;
+
+  *out_all_known = TRUE;
+  ms_codec_state_init (&state, chunk->header.base_time_ns);
+  state.time_shift = time_shift;
+  while (ms_record_decode (&pos, end, &state, &record) == MS_DECODE_OK)
+    if (record.kind > MS_RECORD_LAST_KNOWN)
+      *out_all_known = FALSE;
+  return chunk->sealed ? chunk->payload_bytes : (gsize) (pos - chunk->payload);
+}
+
+static gboolean
+pack (Packer *pk, const MsChunk *chunk, GError **error)
+{
+  gboolean all_known;
+  gsize valid = valid_payload_bytes (chunk, pk->time_shift, &all_known);
+
+  if (!all_known)
+    {
+      /* a later minor version's kinds cannot be encoded again: that
+       * chunk keeps its own bytes */
+      return flush (pk, error) && write_chunk (pk, chunk->payload, valid, chunk->header.base_time_ns, error);
+    }
+
+  const guint8 *pos = chunk->payload;
+  const guint8 *end = pos + valid;
+  MsCodecState in;
+  MsRecord record;
+
+  ms_codec_state_init (&in, chunk->header.base_time_ns);
+  in.time_shift = pk->time_shift;
+  while (ms_record_decode (&pos, end, &in, &record) == MS_DECODE_OK)
+    {
+      if (pk->raw->len == 0)
+        {
+          pk->base_time_ns = chunk->header.base_time_ns;
+          ms_codec_state_init (&pk->state, pk->base_time_ns);
+          pk->state.time_shift = pk->time_shift;
+        }
+      guint at = pk->raw->len;
+      g_byte_array_set_size (pk->raw, at + (guint) ms_record_max_bytes (&record));
+      gsize body = ms_record_encode_body (pk->raw->data + at + 1, &pk->state, &record);
+      pk->raw->data[at] = (guint8) record.kind;
+      g_byte_array_set_size (pk->raw, at + 1 + (guint) body);
+      if (pk->raw->len >= PACKED_RAW_BYTES && !flush (pk, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -137,9 +203,7 @@ ms_trace_compact_file (const char *path, int level, GError **error)
   g_autoptr (MsReader) reader = ms_reader_open (path, error);
   g_autofree char *tmp_path = NULL;
   g_autoptr (GByteArray) scratch = g_byte_array_new ();
-  ZSTD_CCtx *cctx;
   Output out;
-  guint32 seq = 0;
   gboolean ok = TRUE;
 
   if (reader == NULL)
@@ -165,7 +229,15 @@ ms_trace_compact_file (const char *path, int level, GError **error)
       return FALSE;
     }
 
-  cctx = ZSTD_createCCtx ();
+  g_autoptr (GByteArray) raw = g_byte_array_new ();
+  Packer pk = {
+    .out = &out,
+    .time_shift = ms_reader_get_info (reader)->time_shift,
+    .cctx = ZSTD_createCCtx (),
+    .level = level,
+    .scratch = scratch,
+    .raw = raw,
+  };
   ok = write_header (&out, ms_reader_get_info (reader), error);
   while (ok)
     {
@@ -190,9 +262,11 @@ ms_trace_compact_file (const char *path, int level, GError **error)
           ok = FALSE;
           break;
         }
-      ok = write_chunk (&out, chunk, ms_reader_get_info (reader)->time_shift, seq++, cctx, level, scratch, error);
+      ok = pack (&pk, chunk, error);
     }
-  ZSTD_freeCCtx (cctx);
+  if (ok)
+    ok = flush (&pk, error);
+  ZSTD_freeCCtx (pk.cctx);
 
   if (ok && fsync (out.fd) < 0)
     {

@@ -595,6 +595,87 @@ test_compaction (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
+/* Compaction packs records into bigger chunks, encoding them again: every
+ * record must come back the same, in a file of any time unit, a crashed
+ * writer's included. */
+static void
+test_compaction_same_records (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (99);
+  char strpool[256];
+
+  for (guint i = 0; i < sizeof strpool; i++)
+    strpool[i] = (char) ('a' + i % 26);
+  for (unsigned shift = 0; shift <= 4; shift += 4)
+    for (int closed = 0; closed <= 1; closed++)
+      {
+        g_autoptr (GArray) before = g_array_new (FALSE, TRUE, sizeof (MsRecord));
+        g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+        MsWriter w;
+        MsWriterOptions opt = options (MS_WRITER_MIN_CHUNK_BYTES);
+        guint64 clock = opt.start_mono_ns;
+
+        opt.time_shift = shift;
+        g_unlink (f->path);
+        g_assert_cmpint (ms_writer_create (&w, f->path, &opt), ==, 0);
+        for (guint k = 0; k < 30000; k++)
+          {
+            MsRecord r;
+            random_record (rand, &r, &clock, strpool);
+            g_assert_cmpint (ms_writer_add (&w, &r), ==, 0);
+          }
+        if (closed)
+          g_assert_cmpint (ms_writer_close (&w), ==, 0);
+        else
+          ms_writer_abandon (&w); /* as a killed writer leaves it */
+
+        g_autoptr (MsReader) reader = ms_reader_open (f->path, NULL);
+        MsRecord r;
+        while (ms_reader_next (reader, &r, NULL))
+          {
+            g_array_append_val (before, r);
+            /* strings point into the reader's buffer: keep copies */
+            MsRecord *kept = &g_array_index (before, MsRecord, before->len - 1);
+            MsBytes *b[] = { &kept->u.info.key, &kept->u.info.value };
+            if (r.kind == MS_RECORD_INFO)
+              for (int i = 0; i < 2; i++)
+                {
+                  char *copy = g_memdup2 (b[i]->data, b[i]->len ? b[i]->len : 1);
+                  g_ptr_array_add (strings, copy);
+                  b[i]->data = copy;
+                }
+          }
+        g_clear_pointer (&reader, ms_reader_free);
+
+        g_autoptr (GError) error = NULL;
+        g_assert_true (ms_trace_compact_file (f->path, 0, &error));
+        g_assert_no_error (error);
+        reader = ms_reader_open (f->path, &error);
+        g_assert_no_error (error);
+        g_assert_cmpuint (ms_reader_get_info (reader)->time_shift, ==, shift);
+        guint k = 0;
+        while (ms_reader_next (reader, &r, NULL))
+          {
+            g_assert_cmpuint (k, <, before->len);
+            const MsRecord *b = &g_array_index (before, MsRecord, k++);
+            if (r.kind == MS_RECORD_INFO)
+              {
+                g_assert_cmpint (r.kind, ==, b->kind);
+                g_assert_cmpuint (r.time_ns, ==, b->time_ns);
+                assert_bytes_equal (r.u.info.key, b->u.info.key);
+                assert_bytes_equal (r.u.info.value, b->u.info.value);
+              }
+            else if (r.kind != MS_RECORD_THREAD_NAME && r.kind != MS_RECORD_MODULE_LOAD && r.kind != MS_RECORD_LABEL)
+              assert_record_equal (b, &r);
+            if (shift)
+              g_assert_cmpuint (r.time_ns % 16, ==, 0);
+          }
+        g_assert_cmpuint (k, ==, before->len);
+        /* packed: far fewer chunks than the writer's 16 KiB windows */
+        g_assert_cmpuint (ms_reader_get_stats (reader)->chunks, <, 4);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -608,5 +689,6 @@ main (int argc, char **argv)
   ADD ("/memscope/format/not-a-trace", test_not_a_trace);
   ADD ("/memscope/format/sigkill", test_sigkill);
   ADD ("/memscope/format/compaction", test_compaction);
+  ADD ("/memscope/format/compaction-same-records", test_compaction_same_records);
   return g_test_run ();
 }
