@@ -1062,7 +1062,8 @@ pearson (const double *x, const double *y, guint n, double *out_slope, double *o
     *out_slope = sxx > 0 ? sxy / sxx : NAN;
   if (out_intercept)
     *out_intercept = sxx > 0 ? my - (sxy / sxx) * mx : NAN;
-  return sxx > 0 && syy > 0 ? sxy / sqrt (sxx * syy) : NAN;
+  /* rounding can take a perfect correlation a hair past 1 */
+  return sxx > 0 && syy > 0 ? CLAMP (sxy / sqrt (sxx * syy), -1.0, 1.0) : NAN;
 }
 
 /* r over the resource buckets in which thread T was sampled. */
