@@ -718,6 +718,9 @@ ms_aggregator_prefetch (gpointer data, const MsAggSource *src, const MsAggEvent 
   if (ev->kind <= MS_AGG_EV_REALLOC)
     {
       const MsAggProcess *p = g_ptr_array_index (self->processes, src->process);
+      /* a table that fits the caches gains nothing */
+      if (p->blocks.mask < 65536)
+        return;
       guint64 addr = ev->kind == MS_AGG_EV_REALLOC && ev->c ? ev->c : ev->a;
       gsize slot = ms_agg_map_slot_of (&p->blocks, addr);
       __builtin_prefetch (&p->blocks.keys[slot], 1);
