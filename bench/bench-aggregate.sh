@@ -8,7 +8,11 @@
 #    heaptrack; memscope-aggregate and heaptrack_print then analyse their
 #    own trace, interleaved, RUNS times (default 3): medians of wall time,
 #    CPU time and peak RSS, events per second (wall) and the ratio.
-# 2. Memory against the budget: traces of EVENTS events written by
+# 2. The seeds' thread counts: bench/bench-aggregate-churn with 30, 100 and
+#    500 threads of 10000 iterations each, recorded by the shim; the time
+#    on each (the seeds took 211 + 150 ms, 450 + 300 ms and 1.1 + 0.8 s
+#    for export + analysis).
+# 3. Memory against the budget: traces of EVENTS events written by
 #    bench/bench-aggregate-gen with 100 k and 1 M live blocks and 1000
 #    stacks; peak RSS against 64 B x live blocks + 1 KiB x stacks, and the
 #    same for a trace of a few events (what the program costs by itself).
@@ -24,7 +28,7 @@ shim=$build/preload/.libs/libmemscope-preload.so
 work=$(mktemp -d "${TMPDIR:-/tmp}/ms-bench-agg.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-make -s -C "$build" cli/memscope-aggregate bench/churn bench/bench-aggregate-gen >/dev/null
+make -s -C "$build" cli/memscope-aggregate bench/churn bench/bench-aggregate-gen bench/bench-aggregate-churn >/dev/null
 [ -e "$shim" ] || { echo "no shim at $shim: build first (make -C $build)" >&2; exit 1; }
 command -v heaptrack >/dev/null || { echo "heaptrack is missing: apt-get install heaptrack" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time is missing: apt-get install time" >&2; exit 1; }
@@ -65,7 +69,19 @@ done
 printf 'events/s ratio memscope/heaptrack: %.2f (wall), %.2f (cpu)\n' \
   "$(echo "$(col ht.t 1) / $(col ms.t 1)" | bc -l)" "$(echo "$(col ht.t 2) / $(col ms.t 2)" | bc -l)"
 
-# --- 2. memory against the budget ---------------------------------------------
+# --- 2. the seeds' thread counts ------------------------------------------------
+printf '\n%-26s %10s %10s %12s %10s\n' "mt churn threads" "events" "wall s" "cpu s" "rss MiB"
+for threads in 30 100 500; do
+  rm -rf "$work/mt"
+  MEMSCOPE_OUTPUT=$work/mt LD_PRELOAD=$shim "$build/bench/bench-aggregate-churn" "$threads" 10000 > /dev/null
+  n=$("$agg" -o "$work/out" "$work/mt" | awk '$1 == "events" { print $2 }')
+  : > "$work/mt.t"
+  for _ in $(seq "$runs"); do measure mt.t "$agg" -o "$work/out" "$work/mt"; done
+  printf '%-26s %10s %10.3f %12.3f %10.1f\n' "$threads x 10000" "$n" "$(col mt.t 1)" "$(col mt.t 2)" \
+    "$(echo "$(col mt.t 3) / 1024" | bc -l)"
+done
+
+# --- 3. memory against the budget ---------------------------------------------
 printf '\n%-26s %10s %10s %12s %12s %10s\n' "trace (events, live, stacks)" "wall s" "cpu s" "rss MiB" "budget MiB" "B/live"
 sizes="1000:10:10 $events:100000:1000 $events:1000000:1000"
 [ "${BENCH_LARGE:-0}" = 1 ] && sizes="$sizes $(( events * 10 )):1000000:1000"

@@ -319,8 +319,8 @@ check_thread_file (MsAggTraceDir *trace, MsAggProcessInfo *p, const char *path, 
           return FALSE;
         }
       MsAggDamage *d = ms_agg_damage_new (path, local_error, 0);
-      d->bytes_skipped = 0;
-      g_ptr_array_add (trace->damage, d);
+      if (d)
+        g_ptr_array_add (trace->damage, d);
       return TRUE;
     }
   if (ms_reader_get_info (reader)->kind != MS_FILE_KIND_THREAD)
@@ -387,7 +387,9 @@ load_process_dir (MsAggTraceDir *trace, const char *dir, MsAggProcessInfo **out_
             }
           /* Without its process file the events still count; frames then
            * print as raw addresses. */
-          g_ptr_array_add (trace->damage, ms_agg_damage_new (path, perr, 0));
+          MsAggDamage *d = ms_agg_damage_new (path, perr, 0);
+          if (d)
+            g_ptr_array_add (trace->damage, d);
           p->has_process_file = FALSE;
         }
     }
