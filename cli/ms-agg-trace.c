@@ -387,9 +387,9 @@ load_process_dir (MsAggTraceDir *trace, const char *dir, MsAggProcessInfo **out_
             }
           /* Without its process file the events still count; frames then
            * print as raw addresses. */
-          MsAggDamage *d = ms_agg_damage_new (path, perr, 0);
-          if (d)
-            g_ptr_array_add (trace->damage, d);
+          MsAggDamage *damage = ms_agg_damage_new (path, perr, 0);
+          if (damage)
+            g_ptr_array_add (trace->damage, damage);
           p->has_process_file = FALSE;
         }
     }
