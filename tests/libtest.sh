@@ -73,6 +73,22 @@ traced () {
   MEMSCOPE_OUTPUT=$dir LD_PRELOAD="$MS_SHIM${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
 }
 
+# kill_when_ready DIR N: runs v-kill N under the shim into DIR, waits for
+# its "ready N" line, SIGKILLs it, and prints that line.
+kill_when_ready () {
+  local fifo pid line
+  fifo=$(mktemp -u "$ms_test_tmp/fifo.XXXXXX")
+  mkfifo "$fifo"
+  # exec: $! must be the victim itself, not a subshell waiting for it
+  (export MEMSCOPE_OUTPUT="$1" LD_PRELOAD="$MS_SHIM"; exec "$MS_VICTIMS/v-kill" "$2") > "$fifo" 2>/dev/null &
+  pid=$!
+  read -r line < "$fifo"
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null
+  rm -f "$fifo"
+  printf '%s\n' "$line"
+}
+
 # stats DIR [ARGS...]: ms-trace-stats output for the victims' size band.
 stats () {
   local dir=$1; shift

@@ -158,12 +158,7 @@ line=$(grep -n 'malloc (30123)' "$MS_TOP_SRCDIR/tests/victims/v-dlopen-lib.c" | 
 check_eq "dlclose'd plugin: and its line" "v-dlopen-lib.c:$line" "$(basename "$(get "$dl" function plugin_allocate location)")"
 
 # ---- a killed program: what it recorded is analysed, and that is no damage ----
-mkfifo "$t/fifo"
-(export MEMSCOPE_OUTPUT="$t/kill" LD_PRELOAD="$MS_SHIM"; exec "$V/v-kill" 500) > "$t/fifo" 2>/dev/null &
-pid=$!
-read -r word n < "$t/fifo"
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
+kill_when_ready "$t/kill" 500 > /dev/null
 kill_sum=$("$AGG" --strict "$t/kill" 2> "$t/err"); status=$?
 check_eq "killed: --strict still exits 0" 0 "$status"
 check_le "killed: every allocation before the kill" 500 "$(summary_of "$kill_sum" allocations)"

@@ -160,14 +160,7 @@ check_eq "daemon: allocations after closing fds 3..1023 and daemon()" 60 "$(stat
 check_eq "daemon: frees" 10 "$(stat_of "$s" frees)"
 
 # ---- SIGKILL ----
-mkfifo "$t/fifo"
-# exec: $! must be the victim itself, not a subshell waiting for it
-(export MEMSCOPE_OUTPUT="$t/kill" LD_PRELOAD="$MS_SHIM"; exec "$V/v-kill" 2000) > "$t/fifo" 2>/dev/null &
-pid=$!
-read -r word n < "$t/fifo"
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
-check_eq "SIGKILL: victim announced" "ready 2000" "$word $n"
+check_eq "SIGKILL: victim announced" "ready 2000" "$(kill_when_ready "$t/kill" 2000)"
 s=$(stats "$t/kill")
 check_eq "SIGKILL: every allocation before the kill is in the trace" 2000 "$(stat_of "$s" allocs)"
 
