@@ -151,12 +151,22 @@ pack (Packer *pk, const MsChunk *chunk, GError **error)
       return flush (pk, error) && write_chunk (pk, chunk->payload, valid, chunk->header.base_time_ns, error);
     }
 
+  /* Its times must come out the same from the packed chunk: they are
+   * whole units from its base, so it joins only a packed chunk that its
+   * base follows by whole units (a writer's chunks always do; a damaged
+   * file's need not), else it starts the next one. */
+  guint64 base = chunk->header.base_time_ns;
+  guint64 unit_mask = ((guint64) 1 << pk->time_shift) - 1;
+  if (pk->raw->len > 0 && (base < pk->state.prev_time_ns || ((base - pk->base_time_ns) & unit_mask) != 0)
+      && !flush (pk, error))
+    return FALSE;
+
   const guint8 *pos = chunk->payload;
   const guint8 *end = pos + valid;
   MsCodecState in;
   MsRecord record;
 
-  ms_codec_state_init (&in, chunk->header.base_time_ns);
+  ms_codec_state_init (&in, base);
   in.time_shift = pk->time_shift;
   while (ms_record_decode (&pos, end, &in, &record) == MS_DECODE_OK)
     {
