@@ -143,6 +143,9 @@ if [ "$(id -u)" = 0 ]; then
   if command -v setpriv > /dev/null && id nobody > /dev/null 2>&1; then
     as_user="setpriv --reuid=$(id -u nobody) --regid=$(id -g nobody) --clear-groups"
     chmod 755 "$T" "$T/refuse"
+    # the build tree may sit in a directory only root can enter (CI's
+    # mktemp -d is 0700): then nobody cannot run memscope-run at all
+    $as_user "$MS_RUN" --version > /dev/null 2>&1 || as_user=skip
   else
     as_user=skip
   fi
@@ -157,7 +160,7 @@ if [ "$as_user" != skip ]; then
   contains "$T/ro2.err" "Cannot write in the trace directory" "unwritable directory: the message says why"
   chmod 700 "$T"
 else
-  skip "unwritable directories need a user other than root (setpriv)"
+  skip "unwritable directories need a user other than root (setpriv) who can run the build tree's programs"
 fi
 
 # --- usage --------------------------------------------------------------
