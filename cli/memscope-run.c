@@ -202,7 +202,7 @@ finish (Run *run, int wait_status)
       ms_run_summary_print (&summary, run->monitor != NULL ? &monitor_summary : NULL, run->output_dir);
       ms_run_summary_clear (&summary);
     }
-  if (run->options.report && !ms_run_report (run->output_dir, &run->original_mask, &error))
+  if (run->options.report && !ms_run_report (run->output_dir, &run->original_mask, run->options.quiet, &error))
     ms_cli_warning ("%s", error->message);
 }
 

@@ -4,32 +4,43 @@
 #include "ms-run-report.h"
 
 #include <glib/gi18n.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
 #include "ms-cli-error.h"
 #include "ms-cli-util.h"
 
+typedef struct
+{
+  const sigset_t *mask;
+  gboolean quiet;
+} ChildSetup;
+
 /* memscope-run blocks the signals it forwards; the report's programs
- * must get them as usual. Runs between fork and exec. */
+ * must get them as usual. Their output never mixes with the program's
+ * standard output: it goes to standard error, or nowhere with --quiet.
+ * Runs between fork and exec. */
 static void
 child_setup (gpointer data)
 {
-  const sigset_t *mask = data;
+  const ChildSetup *setup = data;
+  int fd = setup->quiet ? open ("/dev/null", O_WRONLY | O_CLOEXEC) : STDERR_FILENO;
 
-  dup2 (STDERR_FILENO, STDOUT_FILENO);
-  sigprocmask (SIG_SETMASK, mask, NULL);
+  if (fd >= 0)
+    dup2 (fd, STDOUT_FILENO);
+  sigprocmask (SIG_SETMASK, setup->mask, NULL);
 }
 
 static gboolean
-run (const char *program, const char *argument, const sigset_t *child_mask, GError **error)
+run (const char *program, const char *argument, const ChildSetup *setup, GError **error)
 {
   const char *argv[] = { program, argument, NULL };
   int wait_status = 0;
 
   /* g_spawn_sync waits with waitpid: SIGCHLD may stay blocked. */
   if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, child_setup,
-                     (gpointer) child_mask, NULL, NULL, &wait_status, error)
+                     (gpointer) setup, NULL, NULL, &wait_status, error)
       || !g_spawn_check_wait_status (wait_status, error))
     {
       g_prefix_error (error, _("Running %s: "), program);
@@ -66,8 +77,9 @@ find_json (const char *dir)
 }
 
 gboolean
-ms_run_report (const char *dir, const sigset_t *child_mask, GError **error)
+ms_run_report (const char *dir, const sigset_t *child_mask, gboolean quiet, GError **error)
 {
+  ChildSetup setup = { child_mask, quiet };
   g_autofree char *aggregate = ms_cli_find_program ("memscope-aggregate");
   g_autofree char *html = ms_cli_find_program ("memscope-html");
   g_autofree char *json = NULL;
@@ -78,7 +90,7 @@ ms_run_report (const char *dir, const sigset_t *child_mask, GError **error)
                         "next to memscope-run nor in PATH"));
       return TRUE;
     }
-  if (!run (aggregate, dir, child_mask, error))
+  if (!run (aggregate, dir, &setup, error))
     return FALSE;
   if (html == NULL)
     {
@@ -90,5 +102,5 @@ ms_run_report (const char *dir, const sigset_t *child_mask, GError **error)
   if (json == NULL)
     return ms_cli_throw (error, MS_CLI_ERROR_FAILED,
                          _("memscope-aggregate wrote no *_comprehensive.json in “%s”"), dir);
-  return run (html, json, child_mask, error);
+  return run (html, json, &setup, error);
 }

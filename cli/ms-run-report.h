@@ -11,6 +11,8 @@ G_BEGIN_DECLS
  * each found next to memscope-run or in PATH, with their standard output
  * sent to stderr (stdout is the program's) and CHILD_MASK as their signal
  * mask. Says so when they are not installed. */
-gboolean ms_run_report (const char *dir, const sigset_t *child_mask, GError **error);
+/* Runs memscope-aggregate (and memscope-html) on DIR; their tables go to
+ * standard error, or nowhere when QUIET. */
+gboolean ms_run_report (const char *dir, const sigset_t *child_mask, gboolean quiet, GError **error);
 
 G_END_DECLS
