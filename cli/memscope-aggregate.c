@@ -63,7 +63,8 @@ static const GOptionEntry entries[] = {
     N_("Find the recorded binaries under DIR (a copy of the traced machine's file system)"), N_("DIR") },
   { "jobs", 'j', 0, G_OPTION_ARG_STRING, &opt_jobs,
     N_("Decode thread files with N threads (default: one per processor, at most 8)"), N_("N") },
-  { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_args, NULL, N_("TRACE-DIR") },
+  /* no arg_description: the context's parameter string names TRACE-DIR */
+  { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_args, NULL, NULL },
   G_OPTION_ENTRY_NULL
 };
 

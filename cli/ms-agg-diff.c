@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ms-agg-diff.h"
 
 #include <glib/gi18n.h>
@@ -271,15 +273,15 @@ ms_agg_diff_grew (const MsAggDiffSide *base, const MsAggDiffSide *current, guint
 
   if (leaked > 0 && (guint64) leaked > threshold)
     {
-      *out_what = g_strdup_printf (_("leaked bytes grew by %" G_GINT64_FORMAT " (from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                                     "), more than the %" G_GUINT64_FORMAT " allowed"),
+      *out_what = g_strdup_printf (_("leaked bytes grew by %" PRId64 " (from %" PRId64 " to %" PRId64
+                                     "), more than the %" PRIu64 " allowed"),
                                    leaked, base->totals.leaked, current->totals.leaked, threshold);
       return TRUE;
     }
   if (peak > 0 && (guint64) peak > threshold)
     {
-      *out_what = g_strdup_printf (_("peak live bytes grew by %" G_GINT64_FORMAT " (from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                                     "), more than the %" G_GUINT64_FORMAT " allowed"),
+      *out_what = g_strdup_printf (_("peak live bytes grew by %" PRId64 " (from %" PRId64 " to %" PRId64
+                                     "), more than the %" PRIu64 " allowed"),
                                    peak, base->totals.peak, current->totals.peak, threshold);
       return TRUE;
     }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ms-agg-output.h"
 
 #include <errno.h>
@@ -29,7 +31,7 @@ ms_agg_format_bytes (guint64 bytes)
   guint u = 0;
 
   if (bytes < 1024)
-    return g_strdup_printf ("%" G_GUINT64_FORMAT " B", bytes);
+    return g_strdup_printf ("%" PRIu64 " B", bytes);
   v /= 1024;
   while (v >= 1024 && u + 1 < G_N_ELEMENTS (units))
     {
@@ -62,13 +64,13 @@ cell (JsonObject *row, const MsAggColumn *col, gboolean text)
   switch (col->type)
     {
     case MS_AGG_COL_INT:
-      return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
+      return g_strdup_printf ("%" PRId64, json_node_get_int (n));
     case MS_AGG_COL_BYTES:
       return text ? ms_agg_format_bytes ((guint64) json_node_get_int (n))
-                  : g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
+                  : g_strdup_printf ("%" PRId64, json_node_get_int (n));
     case MS_AGG_COL_TIME:
       return text ? g_strdup_printf ("%.3fs", (double) json_node_get_int (n) / 1e9)
-                  : g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
+                  : g_strdup_printf ("%" PRId64, json_node_get_int (n));
     case MS_AGG_COL_FLOAT:
       return g_strdup_printf (text ? "%.2f" : "%.6g", json_node_get_double (n));
     case MS_AGG_COL_PERCENT:
@@ -287,7 +289,7 @@ print_summary (MsAggReport *report, FILE *out, MsAggFormat format)
       else if (format == MS_AGG_FORMAT_TEXT && g_str_has_suffix (key, "_ns"))
         v = g_strdup_printf ("%.3fs", (double) json_node_get_int (n) / 1e9);
       else
-        v = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
+        v = g_strdup_printf ("%" PRId64, json_node_get_int (n));
       if (format == MS_AGG_FORMAT_TSV)
         fprintf (out, "%s\t%s\n", key, v);
       else
@@ -331,7 +333,7 @@ print_collapsed (MsAggReport *report, FILE *out, MsAggReportKind kind, MsAggWeig
   for (guint k = 0; k < order->len; k++)
     {
       const guint64 *e = (const guint64 *) (order->data + (gsize) k * 2 * sizeof (guint64));
-      fprintf (out, "%s %" G_GUINT64_FORMAT "\n", ms_agg_report_group (report, (guint32) e[1])->text.folded, e[0]);
+      fprintf (out, "%s %" PRIu64 "\n", ms_agg_report_group (report, (guint32) e[1])->text.folded, e[0]);
     }
 }
 

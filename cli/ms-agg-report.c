@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ms-agg-report.h"
 
 #include <glib/gi18n.h>
@@ -1120,7 +1122,7 @@ find_bottlenecks (MsAggReport *self)
         {
           const MsAggStackText *t = &s->text;
           add_finding (out, "hot-call-site", share >= 0.25 ? "high" : "medium", g_strdup (t->function), rate,
-                       g_strdup_printf (_("%" G_GUINT64_FORMAT " allocations (%.1f%% of all, %.0f/s, %" G_GUINT64_FORMAT
+                       g_strdup_printf (_("%" PRIu64 " allocations (%.1f%% of all, %.0f/s, %" PRIu64
                                           " bytes on average) from %s"),
                                         allocs, 100 * share, rate, allocs ? s->allocated.bytes / allocs : 0,
                                         t->location ? t->location : t->function),
@@ -1131,8 +1133,8 @@ find_bottlenecks (MsAggReport *self)
           const MsAggStackText *t = &s->text;
           add_finding (out, "realloc-growth-chain", s->long_chains >= 10 ? "high" : "medium", g_strdup (t->function),
                        (double) s->max_chain,
-                       g_strdup_printf (_("%" G_GUINT64_FORMAT " blocks grown by %d or more successive reallocs "
-                                          "(longest chain %u, %" G_GUINT64_FORMAT " reallocs in all): reserve the "
+                       g_strdup_printf (_("%" PRIu64 " blocks grown by %d or more successive reallocs "
+                                          "(longest chain %u, %" PRIu64 " reallocs in all): reserve the "
                                           "final size or grow geometrically"),
                                         s->long_chains, MS_AGG_LONG_CHAIN, s->max_chain, cnt (s->reallocs_w)),
                        i, -1);
@@ -1142,7 +1144,7 @@ find_bottlenecks (MsAggReport *self)
         {
           const MsAggStackText *t = &s->text;
           add_finding (out, "temporary-churn", "medium", g_strdup (t->function), (double) temps,
-                       g_strdup_printf (_("%" G_GUINT64_FORMAT " of its %" G_GUINT64_FORMAT
+                       g_strdup_printf (_("%" PRIu64 " of its %" PRIu64
                                           " allocations were freed before the thread allocated anything else: "
                                           "a reused or stack buffer would do"),
                                         temps, allocs),
@@ -1174,8 +1176,8 @@ find_bottlenecks (MsAggReport *self)
       if (rises >= GROWTH_SEGMENTS - 2 && (double) last >= 0.9 * (double) agg->all.peak_bytes)
         add_finding (out, "heap-growth", agg->all.live.bytes >= agg->all.peak_bytes / 2 ? "high" : "medium",
                      g_strdup (_("whole process")), (double) last,
-                     g_strdup_printf (_("the live heap rose in %u of %u tenths of the run, from %" G_GUINT64_FORMAT
-                                        " to %" G_GUINT64_FORMAT " bytes, without a plateau; %" G_GUINT64_FORMAT
+                     g_strdup_printf (_("the live heap rose in %u of %u tenths of the run, from %" PRIu64
+                                        " to %" PRIu64 " bytes, without a plateau; %" PRIu64
                                         " bytes were still live at exit"),
                                       rises, GROWTH_SEGMENTS - 1, seg_max[0], last, agg->all.live.bytes),
                      -1, -1);
@@ -1635,12 +1637,12 @@ static void
 damage_warning (GPtrArray *out, const MsAggDamage *d)
 {
   if (d->events_lost)
-    g_ptr_array_add (out, g_strdup_printf (_("%s (after the record at byte %" G_GUINT64_FORMAT "): %s%" G_GUINT64_FORMAT
+    g_ptr_array_add (out, g_strdup_printf (_("%s (after the record at byte %" PRIu64 "): %s%" PRIu64
                                              " events lost"),
                                            d->message, d->last_good_offset, d->estimated ? _("about ") : "",
                                            d->events_lost));
   else
-    g_ptr_array_add (out, g_strdup_printf (_("%s (after the record at byte %" G_GUINT64_FORMAT ")"), d->message,
+    g_ptr_array_add (out, g_strdup_printf (_("%s (after the record at byte %" PRIu64 ")"), d->message,
                                            d->last_good_offset));
 }
 
@@ -1662,7 +1664,7 @@ ms_agg_report_warnings (MsAggReport *self)
     {
       const MsAggProcess *p = g_ptr_array_index (self->agg->processes, i);
       if (p->dropped_events)
-        g_ptr_array_add (out, g_strdup_printf (_("process %u: the recorder dropped %" G_GUINT64_FORMAT
+        g_ptr_array_add (out, g_strdup_printf (_("process %u: the recorder dropped %" PRIu64
                                                  " events (see LOST in memscope-trace(5)): totals are low by that much"),
                                                p->info->pid, p->dropped_events));
       if (p->info->has_process_file && !p->info->closed)
@@ -1671,10 +1673,10 @@ ms_agg_report_warnings (MsAggReport *self)
                                                p->info->pid));
     }
   if (self->agg->malformed_events)
-    g_ptr_array_add (out, g_strdup_printf (_("%" G_GUINT64_FORMAT " events at address 0 were ignored (damaged trace)"),
+    g_ptr_array_add (out, g_strdup_printf (_("%" PRIu64 " events at address 0 were ignored (damaged trace)"),
                                            self->agg->malformed_events));
   if (self->agg->unknown_stack_refs)
-    g_ptr_array_add (out, g_strdup_printf (_("%" G_GUINT64_FORMAT " events named a stack that was never defined "
+    g_ptr_array_add (out, g_strdup_printf (_("%" PRIu64 " events named a stack that was never defined "
                                              "(damaged trace): they count under [no stack]"),
                                            self->agg->unknown_stack_refs));
   return out;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ms-cli-options.h"
 
 #include <glib/gi18n.h>
@@ -60,8 +62,8 @@ static gboolean
 out_of_range (const char *option, const char *text, guint64 min, guint64 max, GError **error)
 {
   return ms_cli_throw (error, MS_CLI_ERROR_USAGE,
-                       _("Invalid value “%s” for %s: it must be between %" G_GUINT64_FORMAT
-                         " and %" G_GUINT64_FORMAT),
+                       _("Invalid value “%s” for %s: it must be between %" PRIu64
+                         " and %" PRIu64),
                        text, option, min, max);
 }
 

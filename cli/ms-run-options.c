@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ms-run-options.h"
 
 #include <glib/gi18n.h>
@@ -129,7 +131,7 @@ size_in_bytes (const char *text)
   guint64 value = 0;
 
   ms_cli_parse_size ("", text, 0, G_MAXUINT64, &value, NULL);
-  return g_strdup_printf ("%" G_GUINT64_FORMAT, value);
+  return g_strdup_printf ("%" PRIu64, value);
 }
 
 static char **

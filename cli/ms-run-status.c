@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ms-run-status.h"
 
 #include <glib/gi18n.h>
@@ -59,10 +61,10 @@ ms_run_status_update (MsRunStatus *self)
   /* \r and "erase to the end of the line": one line, redrawn in place */
   fprintf (stderr, "\r\033[K");
   if (self->monitor != NULL)
-    fprintf (stderr, _("memscope: %.1f s, RSS %s, %u threads, %s%" G_GUINT64_FORMAT " allocations"), elapsed,
+    fprintf (stderr, _("memscope: %.1f s, RSS %s, %u threads, %s%" PRIu64 " allocations"), elapsed,
              rss, monitor.current_threads, counts.estimated ? "≈" : "", counts.allocations);
   else
-    fprintf (stderr, _("memscope: %.1f s, %s%" G_GUINT64_FORMAT " allocations"), elapsed,
+    fprintf (stderr, _("memscope: %.1f s, %s%" PRIu64 " allocations"), elapsed,
              counts.estimated ? "≈" : "", counts.allocations);
   fflush (stderr);
   self->drawn = TRUE;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ms-run-summary.h"
 
 #include <elfutils/libdwfl.h>
@@ -671,7 +673,7 @@ ms_run_summary_print (const MsRunSummary *s, const MsMonitorSummary *m, const ch
                   "program.\n"));
   else
     {
-      g_printerr (_("  allocations: %s%.0f (%s%s), frees: %s%.0f, threads: %" G_GUINT64_FORMAT
+      g_printerr (_("  allocations: %s%.0f (%s%s), frees: %s%.0f, threads: %" PRIu64
                     ", processes: %u\n"),
                   approx, s->allocations, approx, allocated, approx, s->frees, s->threads, s->processes);
       g_printerr (_("  peak heap: %s%s, leaked: %s%s (%s%.0f blocks)\n"), approx, peak, approx, leaked,
@@ -682,7 +684,7 @@ ms_run_summary_print (const MsRunSummary *s, const MsMonitorSummary *m, const ch
   else if (m != NULL)
     {
       g_autofree char *rss = ms_cli_format_bytes (m->peak_rss_bytes);
-      g_printerr (_("  peak RSS: %s, peak CPU: %.0f %%, peak threads: %u, I/O system calls: %" G_GUINT64_FORMAT
+      g_printerr (_("  peak RSS: %s, peak CPU: %.0f %%, peak threads: %u, I/O system calls: %" PRIu64
                     "\n"),
                   rss, m->peak_cpu_percent, m->peak_threads, m->io_operations);
     }
@@ -696,7 +698,7 @@ ms_run_summary_print (const MsRunSummary *s, const MsMonitorSummary *m, const ch
   if (s->sampled)
     g_printerr (_("  (≈: estimated from a sampled trace)\n"));
   if (s->lost_events > 0)
-    g_printerr (_("  %" G_GUINT64_FORMAT " events were lost while recording\n"), s->lost_events);
+    g_printerr (_("  %" PRIu64 " events were lost while recording\n"), s->lost_events);
   if (s->incomplete_files > 0)
     g_printerr (_("  %u trace files were not finished (the program crashed or was killed): "
                   "what they hold was counted\n"),

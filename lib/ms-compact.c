@@ -4,6 +4,8 @@
  * zstd-compressed where that is smaller. */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n-lib.h>
@@ -267,7 +269,7 @@ ms_trace_compact_file (const char *path, int level, GError **error)
           /* a sealed chunk the file ends inside: cut short after the
            * writer finished, so the original keeps the evidence */
           g_set_error (error, MS_ERROR, MS_ERROR_TRUNCATED,
-                       _("Not compacting “%s”: it ends inside the chunk at byte %" G_GUINT64_FORMAT), path,
+                       _("Not compacting “%s”: it ends inside the chunk at byte %" PRIu64), path,
                        chunk->offset);
           ok = FALSE;
           break;

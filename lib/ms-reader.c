@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ms-reader-private.h"
 
 #include <errno.h>
@@ -45,7 +47,7 @@ struct _MsReader
 static gboolean
 throw_at (GError **error, int code, guint64 offset, const char *path, const char *what)
 {
-  g_set_error (error, MS_ERROR, code, _("%s: at byte %" G_GUINT64_FORMAT ": %s"), path, offset, what);
+  g_set_error (error, MS_ERROR, code, _("%s: at byte %" PRIu64 ": %s"), path, offset, what);
   return FALSE;
 }
 
@@ -107,7 +109,7 @@ read_header (MsReader *self, GError **error)
   if ((guint64) st.st_size < MS_FILE_MAGIC_BYTES)
     {
       g_set_error (error, MS_ERROR, MS_ERROR_NOT_A_TRACE,
-                   _("“%s” is not a memscope trace: it is only %" G_GUINT64_FORMAT " bytes long"),
+                   _("“%s” is not a memscope trace: it is only %" PRIu64 " bytes long"),
                    self->path, (guint64) st.st_size);
       return FALSE;
     }
