@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ms-cli-error.h"
+#include "ms-export.h"
 #include "ms-cli-util.h"
 
 typedef struct
@@ -49,33 +50,6 @@ run (const char *program, const char *argument, const ChildSetup *setup, GError 
   return TRUE;
 }
 
-/* The newest PREFIX_comprehensive.json that memscope-aggregate wrote. */
-static char *
-find_json (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_autofree char *ret = NULL;
-  gint64 newest = G_MININT64;
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = NULL;
-      GStatBuf st;
-
-      if (!g_str_has_suffix (name, "_comprehensive.json"))
-        continue;
-      path = g_build_filename (dir, name, NULL);
-      if (g_stat (path, &st) == 0 && st.st_mtime >= newest)
-        {
-          newest = st.st_mtime;
-          g_free (ret);
-          ret = g_steal_pointer (&path);
-        }
-    }
-  return g_steal_pointer (&ret);
-}
-
 gboolean
 ms_run_report (const char *dir, const sigset_t *child_mask, gboolean quiet, GError **error)
 {
@@ -98,7 +72,7 @@ ms_run_report (const char *dir, const sigset_t *child_mask, gboolean quiet, GErr
                         "next to memscope-run nor in PATH"));
       return TRUE;
     }
-  json = find_json (dir);
+  json = ms_find_comprehensive_report (dir);
   if (json == NULL)
     return ms_cli_throw (error, MS_CLI_ERROR_FAILED,
                          _("memscope-aggregate wrote no *_comprehensive.json in “%s”"), dir);

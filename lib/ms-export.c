@@ -24,10 +24,9 @@ find_aggregate (void)
   return g_find_program_in_path ("memscope-aggregate");
 }
 
-/* The newest PREFIX_comprehensive.json in DIR: the prefix defaults to a
- * name only the aggregator knows. */
-static char *
-newest_report (const char *dir)
+/* The newest: the prefix defaults to a name only the aggregator knows. */
+char *
+ms_find_comprehensive_report (const char *dir)
 {
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   g_autofree char *ret_path = NULL;
@@ -101,7 +100,8 @@ ms_export_comprehensive (const char *trace_dir, const char *output_dir, const ch
   if (out_json_path != NULL)
     {
       const char *dir = output_dir ? output_dir : trace_dir;
-      char *path = prefix ? g_strdup_printf ("%s/%s_comprehensive.json", dir, prefix) : newest_report (dir);
+      char *path = prefix ? g_strdup_printf ("%s/%s_comprehensive.json", dir, prefix)
+                          : ms_find_comprehensive_report (dir);
       if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
         {
           g_set_error (error, MS_ERROR, MS_ERROR_FAILED, _("%s wrote no comprehensive report in “%s”"), program, dir);

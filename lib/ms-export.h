@@ -26,6 +26,16 @@ G_BEGIN_DECLS
  * Returns: %TRUE when the reports were written
  * Since: 0.1
  */
+/**
+ * ms_find_comprehensive_report:
+ * @dir: a directory memscope-aggregate wrote its reports into
+ *
+ * Returns: (transfer full) (nullable): the path of the newest
+ *   *_comprehensive.json in @dir, or %NULL when there is none
+ * Since: 0.1
+ */
+MS_PUBLIC char *ms_find_comprehensive_report (const char *dir);
+
 MS_PUBLIC gboolean ms_export_comprehensive (const char *trace_dir,
                                             const char *output_dir,
                                             const char *prefix,

@@ -317,6 +317,17 @@ typedef struct
 
 #define MAX_REMEMBER 8
 
+/* REG now has a rule the fast path does not follow: fine for any register
+ * but rbp and the return address, which the walk needs. */
+static void
+rule_not_followed (State *st, uint64_t reg)
+{
+  if (reg == DW_REG_RBP)
+    st->rbp_how = 2;
+  else if (reg == DW_REG_RA)
+    st->ra_how = 2;
+}
+
 /* Runs the CFA instructions of [p, end) while the location is <= TARGET. */
 static bool
 run_cfa (const uint8_t *p, const uint8_t *end, const Cie *cie, uint64_t loc, uint64_t target, State *st,
@@ -389,10 +400,7 @@ run_cfa (const uint8_t *p, const uint8_t *end, const Cie *cie, uint64_t loc, uin
         case 0x09: /* register */
           reg = get_uleb (&c);
           get_uleb (&c);
-          if (reg == DW_REG_RBP)
-            st->rbp_how = 2;
-          else if (reg == DW_REG_RA)
-            st->ra_how = 2;
+          rule_not_followed (st, reg);
           break;
         case 0x0a: /* remember_state */
           if (depth == MAX_REMEMBER)
@@ -440,12 +448,10 @@ run_cfa (const uint8_t *p, const uint8_t *end, const Cie *cie, uint64_t loc, uin
             break;
           }
         case 0x10: /* expression */
+        case 0x16: /* val_expression */
           reg = get_uleb (&c);
           c.p += get_uleb (&c);
-          if (reg == DW_REG_RBP)
-            st->rbp_how = 2;
-          else if (reg == DW_REG_RA)
-            st->ra_how = 2;
+          rule_not_followed (st, reg);
           break;
         case 0x11: /* offset_extended_sf */
           reg = get_uleb (&c);
@@ -466,18 +472,7 @@ run_cfa (const uint8_t *p, const uint8_t *end, const Cie *cie, uint64_t loc, uin
             get_uleb (&c);
           else
             get_sleb (&c);
-          if (reg == DW_REG_RBP)
-            st->rbp_how = 2;
-          else if (reg == DW_REG_RA)
-            st->ra_how = 2;
-          break;
-        case 0x16: /* val_expression */
-          reg = get_uleb (&c);
-          c.p += get_uleb (&c);
-          if (reg == DW_REG_RBP)
-            st->rbp_how = 2;
-          else if (reg == DW_REG_RA)
-            st->ra_how = 2;
+          rule_not_followed (st, reg);
           break;
         case 0x2e: /* GNU_args_size */
           get_uleb (&c);
