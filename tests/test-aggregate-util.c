@@ -548,20 +548,3 @@ ms_test_mkdtemp (void)
   g_assert_nonnull (dir);
   return dir;
 }
-
-void
-ms_test_rm_rf (const char *path)
-{
-  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree char *p = g_build_filename (path, name, NULL);
-      if (g_file_test (p, G_FILE_TEST_IS_DIR) && !g_file_test (p, G_FILE_TEST_IS_SYMLINK))
-        ms_test_rm_rf (p);
-      else
-        g_unlink (p);
-    }
-  g_rmdir (path);
-}

@@ -37,6 +37,8 @@
 
 #include <glib.h>
 
+#include "test-util.h"
+
 G_BEGIN_DECLS
 
 /* Writes DESCRIPTION into DIR (created if needed). SYMBOLS maps frame
@@ -48,8 +50,7 @@ void ms_test_write_trace (const char *dir, const char *description, GHashTable *
 guint64 ms_test_fake_ip (const char *name);
 
 /* A fresh temporary directory, removed with everything in it by
- * ms_test_rm_rf(). */
+ * ms_test_rm_rf() (test-util.h). */
 char *ms_test_mkdtemp (void);
-void ms_test_rm_rf (const char *path);
 
 G_END_DECLS

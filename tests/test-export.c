@@ -12,23 +12,7 @@
 #include "ms-error.h"
 #include "ms-export.h"
 #include "ms-tracker.h"
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
+#include "test-util.h"
 
 static gint64
 summary_int (JsonObject *root, const char *key)
@@ -82,7 +66,7 @@ test_export_self_trace (void)
 
   free (blocks[1]);
   free (blocks[2]);
-  remove_tree (dir);
+  ms_test_rm_rf (dir);
 }
 
 static void

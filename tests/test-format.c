@@ -16,6 +16,7 @@
 #include "ms-error.h"
 #include "ms-reader.h"
 #include "ms-writer.h"
+#include "test-util.h"
 
 typedef struct
 {
@@ -34,15 +35,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GDir) d = g_dir_open (f->dir, 0, NULL);
-  const char *name;
-
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree char *p = g_build_filename (f->dir, name, NULL);
-      g_unlink (p);
-    }
-  g_rmdir (f->dir);
+  ms_test_rm_rf (f->dir);
   g_free (f->path);
   g_free (f->dir);
 }

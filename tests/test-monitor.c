@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ms-error.h"
+#include "test-util.h"
 #include "ms-monitor.h"
 #include "ms-reader.h"
 
@@ -199,26 +200,9 @@ fixture_set_up (Fixture *f, gconstpointer data)
 }
 
 static void
-remove_tree (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-      if (g_file_test (p, G_FILE_TEST_IS_DIR))
-        remove_tree (p);
-      else
-        g_unlink (p);
-    }
-  g_rmdir (dir);
-}
-
-static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  remove_tree (f->dir);
+  ms_test_rm_rf (f->dir);
   g_free (f->path);
   g_free (f->dir);
 }

@@ -30,6 +30,7 @@
 #include "ms-agg-run.h"
 #include "ms-crc32c.h"
 #include "ms-format.h"
+#include "test-util.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -40,27 +41,10 @@ static const char *const paths[] = {
 static char *work_dir;
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree char *p = g_build_filename (path, name, NULL);
-      if (g_file_test (p, G_FILE_TEST_IS_DIR) && !g_file_test (p, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (p);
-      else
-        g_unlink (p);
-    }
-  g_rmdir (path);
-}
-
-static void
 remove_work_dir (void)
 {
   if (work_dir)
-    remove_tree (work_dir);
+    ms_test_rm_rf (work_dir);
 }
 
 static const char *
@@ -199,7 +183,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   for (int repair = 0; repair <= 1; repair++)
     {
       g_autofree char *dir = g_build_filename (get_work_dir (), "t", NULL);
-      remove_tree (dir);
+      ms_test_rm_rf (dir);
       g_mkdir (dir, 0700);
       write_files (dir, data, size, repair);
       run_once (dir);
