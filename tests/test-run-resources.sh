@@ -52,10 +52,18 @@ check_eq "thread samples carry their process's pid" "$pid" "$(cut -d' ' -f3 "$T/
 grower=$(dump "$T/busy/resources.mst" | sed -n 's/.* thread_name tid=\([0-9]*\) name=grower$/\1/p' | head -1)
 check_eq "a thread renamed after the start gets its new name" "$pid" "$grower"
 
+# A tick is one sampling time. The process is sampled at each tick while
+# it lives; memscope-run may tick again while it waits for the end, and
+# those ticks sample the system only.
+dump "$T/busy/resources.mst" | awk '$2 == "resource" { print $1 }' | sort -un > "$T/ticks.txt"
+ticks=$(wc -l < "$T/ticks.txt")
+cut -d' ' -f1 "$T/proc.txt" > "$T/proc-times.txt"
+check_eq "the process is sampled at each tick while it lives" "$n" \
+  "$(head -n "$n" "$T/ticks.txt" | cmp -s - "$T/proc-times.txt" && echo "$n")"
 nproc=$(grep -c '^cpu[0-9]' /proc/stat)
-check_eq "every core is sampled each time" "$((n * nproc))" "$(resources "$T/busy" 4 | wc -l)"
+check_eq "every core is sampled each time" "$((ticks * nproc))" "$(resources "$T/busy" 4 | wc -l)"
 resources "$T/busy" 3 > "$T/sys.txt"
-check_eq "the system is sampled each time" "$n" "$(wc -l < "$T/sys.txt")"
+check_eq "the system is sampled each time" "$ticks" "$(wc -l < "$T/sys.txt")"
 awk -F'[ ,]' -v n="$nproc" '$3 > 0 && $4 > 0 && $4 <= $3 && $12 == n { good++ } END { exit good != NR }' "$T/sys.txt"
 ok $? "system samples: memory total and available, the number of cores"
 dump "$T/busy/resources.mst" > "$T/all.txt"
