@@ -15,18 +15,18 @@
 typedef struct
 {
   const sigset_t *mask;
-  gboolean quiet;
+  gboolean discard_output;
 } ChildSetup;
 
 /* memscope-run blocks the signals it forwards; the report's programs
  * must get them as usual. Their output never mixes with the program's
- * standard output: it goes to standard error, or nowhere with --quiet.
+ * standard output: it goes to standard error, or nowhere.
  * Runs between fork and exec. */
 static void
 child_setup (gpointer data)
 {
   const ChildSetup *setup = data;
-  int fd = setup->quiet ? open ("/dev/null", O_WRONLY | O_CLOEXEC) : STDERR_FILENO;
+  int fd = setup->discard_output ? open ("/dev/null", O_WRONLY | O_CLOEXEC) : STDERR_FILENO;
 
   if (fd >= 0)
     dup2 (fd, STDOUT_FILENO);
@@ -53,7 +53,9 @@ run (const char *program, const char *argument, const ChildSetup *setup, GError 
 gboolean
 ms_run_report (const char *dir, const sigset_t *child_mask, gboolean quiet, GError **error)
 {
-  ChildSetup setup = { child_mask, quiet };
+  /* memscope-aggregate's table would repeat memscope-run's summary. */
+  ChildSetup aggregate_setup = { child_mask, TRUE };
+  ChildSetup html_setup = { child_mask, quiet };
   g_autofree char *aggregate = ms_cli_find_program ("memscope-aggregate");
   g_autofree char *html = ms_cli_find_program ("memscope-html");
   g_autofree char *json = NULL;
@@ -64,7 +66,7 @@ ms_run_report (const char *dir, const sigset_t *child_mask, gboolean quiet, GErr
                         "next to memscope-run nor in PATH"));
       return TRUE;
     }
-  if (!run (aggregate, dir, &setup, error))
+  if (!run (aggregate, dir, &aggregate_setup, error))
     return FALSE;
   if (html == NULL)
     {
@@ -76,5 +78,5 @@ ms_run_report (const char *dir, const sigset_t *child_mask, gboolean quiet, GErr
   if (json == NULL)
     return ms_cli_throw (error, MS_CLI_ERROR_FAILED,
                          _("memscope-aggregate wrote no *_comprehensive.json in “%s”"), dir);
-  return run (html, json, &setup, error);
+  return run (html, json, &html_setup, error);
 }

@@ -197,6 +197,8 @@ PATH=/usr/bin:/bin "$MS_RUN" --report -o "$T/report" -- "$V/run-exit" 0 2> "$T/r
 check_eq "--report: the exit status is the program's" 0 $?
 if [ -x "$MS_TOP_BUILDDIR/cli/memscope-aggregate" ]; then
   check_eq "--report: memscope-aggregate wrote its JSON" 1 "$(ls "$T"/report/*_comprehensive.json 2>/dev/null | wc -l)"
+  check_eq "--report: memscope-aggregate's table does not repeat the summary" 0 \
+    "$(grep -c '^bytes_allocated' "$T/report.err")"
 else
   contains "$T/report.err" "not available yet" "--report says when the report is not available yet"
 fi
