@@ -528,6 +528,7 @@ ms_agg_comprehensive_json (MsAggReport *report)
   json_object_set_int_member (tl, "bucket_ns", (gint64) agg->all.timeline.width_ns);
   json_object_set_array_member (tl, "points", rows_array (report, stacks, MS_AGG_REPORT_TIMELINE, 0, 0));
   json_object_set_object_member (o, "timeline", tl);
+  json_object_set_object_member (o, "system_timeline", ms_agg_report_system_timeline (report));
 
   json_object_set_array_member (o, "sizes", rows_array (report, stacks, MS_AGG_REPORT_SIZES, 0, 0));
   json_object_set_array_member (o, "interactions",
@@ -573,6 +574,24 @@ cmp_row_value (gconstpointer a, gconstpointer b, gpointer user_data)
   return vx != vy ? (vx < vy ? 1 : -1) : 0;
 }
 
+/* A process' resources without their series, which are the comprehensive
+ * report's (json_node_copy() would share the object). */
+static JsonNode *
+resources_summary (JsonNode *resources)
+{
+  if (!JSON_NODE_HOLDS_OBJECT (resources))
+    return json_node_copy (resources);
+  JsonObject *from = json_node_get_object (resources);
+  JsonObject *to = json_object_new ();
+  g_autoptr (GList) names = json_object_get_members (from); /* in their order */
+  for (GList *l = names; l; l = l->next)
+    if (strcmp (l->data, "series") != 0)
+      json_object_set_member (to, l->data, json_node_copy (json_object_get_member (from, l->data)));
+  JsonNode *node = json_node_init_object (json_node_alloc (), to);
+  json_object_unref (to);
+  return node;
+}
+
 JsonNode *
 ms_agg_resource_rankings_json (MsAggReport *report)
 {
@@ -613,7 +632,7 @@ ms_agg_resource_rankings_json (MsAggReport *report)
       json_object_set_int_member (q, "pid", json_object_get_int_member (p, "pid"));
       json_object_set_string_member (q, "program", json_object_get_string_member (p, "program"));
       json_object_set_int_member (q, "peak_live_bytes", json_object_get_int_member (p, "peak_live_bytes"));
-      json_object_set_member (q, "resources", json_node_copy (json_object_get_member (p, "resources")));
+      json_object_set_member (q, "resources", resources_summary (json_object_get_member (p, "resources")));
       json_array_add_object_element (procs, q);
     }
   json_object_set_array_member (o, "processes", procs);

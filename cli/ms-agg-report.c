@@ -193,6 +193,15 @@ set_u64 (JsonObject *o, const char *name, guint64 v)
 }
 
 static void
+set_u64_or_null (JsonObject *o, const char *name, guint64 v)
+{
+  if (v)
+    set_u64 (o, name, v);
+  else
+    json_object_set_null_member (o, name);
+}
+
+static void
 set_double_or_null (JsonObject *o, const char *name, double v, gboolean valid)
 {
   if (valid && isfinite (v))
@@ -1402,8 +1411,101 @@ collect_row (JsonObject *row, gpointer user_data)
   json_array_add_object_element (((Collect *) user_data)->array, json_object_ref (row));
 }
 
+/* The resource series hold at most this many points: a longer run is
+ * thinned by merging runs of successive samples into one point. */
+#define RES_SERIES_MAX_POINTS 2000u
+
+/* How many successive samples make one point of a series of N. */
+static guint
+series_group (guint n)
+{
+  return n <= RES_SERIES_MAX_POINTS ? 1 : (n + RES_SERIES_MAX_POINTS - 1) / RES_SERIES_MAX_POINTS;
+}
+
+/* What a cumulative counter gained from FROM to TO (a counter that went
+ * backwards, a new process image, gained nothing). */
+static double
+gain (guint64 from, guint64 to)
+{
+  return to > from ? (double) (to - from) : 0.0;
+}
+
+/* Each point stands for the samples since the previous point: the last
+ * one's time, the most RSS and threads among them, and the rates over
+ * that interval. The first point's interval is its own samples': with a
+ * single sample it has no rate (null). */
+static JsonArray *
+process_series (const MsAggregator *agg, const MsAggProcess *p)
+{
+  const GArray *pts = p->res_points;
+  guint k = series_group (pts->len);
+  JsonArray *out = json_array_new ();
+
+  for (guint start = 0; start < pts->len; start += k)
+    {
+      guint end = MIN (start + k, pts->len);
+      const MsAggResPoint *ref = &g_array_index (pts, MsAggResPoint, start > 0 ? start - 1 : 0);
+      const MsAggResPoint *last = &g_array_index (pts, MsAggResPoint, end - 1);
+      guint64 rss = 0, threads = 0;
+      for (guint i = start; i < end; i++)
+        {
+          rss = MAX (rss, g_array_index (pts, MsAggResPoint, i).rss);
+          threads = MAX (threads, g_array_index (pts, MsAggResPoint, i).threads);
+        }
+      double seconds = last->time_ns > ref->time_ns ? (double) (last->time_ns - ref->time_ns) / 1e9 : 0.0;
+      JsonObject *o = json_object_new ();
+      set_u64 (o, "time_ns", rel_time (agg, last->time_ns));
+      set_u64 (o, "rss_bytes", rss);
+      set_double_or_null (o, "cpu_percent", 100.0 * gain (ref->cpu_ns, last->cpu_ns) / 1e9 / seconds, seconds > 0);
+      set_double_or_null (o, "io_read_bytes_per_second", gain (ref->rchar, last->rchar) / seconds, seconds > 0);
+      set_double_or_null (o, "io_write_bytes_per_second", gain (ref->wchar, last->wchar) / seconds, seconds > 0);
+      set_u64 (o, "threads", threads);
+      json_array_add_object_element (out, o);
+    }
+  return out;
+}
+
+/* The machine over time, thinned like the processes' series: the CPU
+ * share of all cores over each point's interval, the least memory
+ * available and the highest load among its ticks. */
+JsonObject *
+ms_agg_report_system_timeline (MsAggReport *self)
+{
+  const MsAggregator *agg = self->agg;
+  const GArray *pts = agg->sys_points;
+  guint k = series_group (pts->len);
+  JsonObject *o = json_object_new ();
+  JsonArray *points = json_array_new ();
+
+  /* 0: the monitor did not say */
+  set_u64_or_null (o, "n_cpus", agg->sys_n_cpus);
+  set_u64_or_null (o, "mem_total_bytes", agg->sys_mem_total);
+  set_u64 (o, "interval_ns", agg->res_interval_ns);
+  for (guint start = 0; start < pts->len; start += k)
+    {
+      guint end = MIN (start + k, pts->len);
+      guint64 busy = 0, total = 0, available = G_MAXUINT64, load = 0;
+      for (guint i = start; i < end; i++)
+        {
+          const MsAggSysPoint *sp = &g_array_index (pts, MsAggSysPoint, i);
+          busy += sp->cpu_busy_ns;
+          total += sp->cpu_total_ns;
+          available = MIN (available, sp->mem_available);
+          load = MAX (load, sp->load1_x100);
+        }
+      JsonObject *row = json_object_new ();
+      set_u64 (row, "time_ns", rel_time (agg, g_array_index (pts, MsAggSysPoint, end - 1).time_ns));
+      set_double_or_null (row, "cpu_percent", 100.0 * ratio (busy, total), total > 0);
+      set_u64 (row, "mem_available_bytes", available);
+      json_object_set_double_member (row, "load1", (double) load / 100.0);
+      json_array_add_object_element (points, row);
+    }
+  json_object_set_array_member (o, "points", points);
+  return o;
+}
+
 static JsonObject *
-process_resources (const MsAggProcess *p)
+process_resources (const MsAggregator *agg, const MsAggProcess *p)
 {
   JsonObject *o = json_object_new ();
   double span = (double) (p->res_last_ns - p->res_first_ns);
@@ -1420,6 +1522,7 @@ process_resources (const MsAggProcess *p)
   set_u64 (o, "disk_bytes", p->disk_last - MIN (p->disk_first, p->disk_last));
   set_double_or_null (o, "io_bytes_per_second", span > 0 ? (double) (p->io_last - MIN (p->io_first, p->io_last)) / (span / 1e9) : 0,
                       span > 0);
+  json_object_set_array_member (o, "series", process_series (agg, p));
   return o;
 }
 
@@ -1522,7 +1625,7 @@ ms_agg_report_processes (MsAggReport *self)
       json_object_set_array_member (o, "sizes", c.array);
 
       if (p->has_resources)
-        json_object_set_object_member (o, "resources", process_resources (p));
+        json_object_set_object_member (o, "resources", process_resources (agg, p));
       else
         json_object_set_null_member (o, "resources");
       json_array_add_object_element (out, o);

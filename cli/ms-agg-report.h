@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define MS_AGG_SCHEMA_VERSION "1.0"
+#define MS_AGG_SCHEMA_VERSION "1.1"
 
 typedef enum
 {
@@ -160,6 +160,10 @@ JsonObject *ms_agg_report_correlations (MsAggReport *self);
 
 /* Per-process JSON objects (totals, peak, timeline, sizes, resources). */
 JsonArray *ms_agg_report_processes (MsAggReport *self);
+
+/* The machine's CPU, available memory and load over time, from the
+ * monitor's system samples (no points when there were none). */
+JsonObject *ms_agg_report_system_timeline (MsAggReport *self);
 
 /* What was lost, where, and the symbolizer's warnings. */
 JsonObject *ms_agg_report_data_loss (MsAggReport *self);

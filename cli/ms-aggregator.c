@@ -78,6 +78,7 @@ process_free (MsAggProcess *p)
   ms_agg_map_clear (&p->freq);
   g_free (p->cpu_series);
   g_free (p->io_series);
+  g_array_unref (p->res_points);
   g_free (p);
 }
 
@@ -118,6 +119,7 @@ ms_aggregator_new (const MsAggTraceDir *trace)
   self->pairs = g_array_new (FALSE, TRUE, sizeof (MsAggPair));
   self->damage = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_agg_damage_free);
   self->res_info = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->sys_points = g_array_new (FALSE, TRUE, sizeof (MsAggSysPoint));
   ms_agg_map_init (&self->pair_index, sizeof (guint32));
   ms_agg_map_init (&self->pair_stacks, sizeof (MsAggTally));
   ms_agg_map_init (&self->thread_index, sizeof (guint32));
@@ -151,6 +153,7 @@ ms_aggregator_new (const MsAggTraceDir *trace)
       ms_agg_map_init (&p->mmaps, sizeof (MsAggMapping));
       ms_agg_map_init (&p->big_sizes, sizeof (guint64));
       ms_agg_map_init (&p->freq, sizeof (MsAggFreq));
+      p->res_points = g_array_new (FALSE, TRUE, sizeof (MsAggResPoint));
       p->root_node = append_node (self, i, 0, 0, 0);
       p->first_ns = G_MAXUINT64;
       /* one process: its totals are the whole trace's, counted once */
@@ -173,6 +176,7 @@ ms_aggregator_free (MsAggregator *self)
   g_array_unref (self->pairs);
   g_ptr_array_unref (self->damage);
   g_hash_table_unref (self->res_info);
+  g_array_unref (self->sys_points);
   g_clear_pointer (&self->res_names, g_hash_table_unref);
   ms_agg_map_clear (&self->pair_index);
   ms_agg_map_clear (&self->pair_stacks);
@@ -943,6 +947,15 @@ add_resource_process (MsAggregator *self, MsAggProcess *p, guint64 time_ns, cons
           p->io_series[b] += io > p->io_last ? io - p->io_last : 0;
         }
     }
+  MsAggResPoint point = {
+    .time_ns = time_ns,
+    .rss = v[MS_RES_PROC_RSS],
+    .cpu_ns = cpu,
+    .rchar = v[MS_RES_PROC_RCHAR],
+    .wchar = v[MS_RES_PROC_WCHAR],
+    .threads = v[MS_RES_PROC_THREADS],
+  };
+  g_array_append_val (p->res_points, point);
   p->res_samples++;
   p->res_last_ns = time_ns;
   p->cpu_last_ns = cpu;
@@ -989,6 +1002,67 @@ add_resource_thread (MsAggregator *self, guint64 tid, guint64 time_ns, const gui
   t->res_last_ns = time_ns;
   t->cpu_last_ns = cpu;
   t->vcs_last = v[MS_RES_THREAD_VOLUNTARY_CS];
+}
+
+/* The cores of one tick: what each spent since its previous sample. */
+typedef struct
+{
+  GArray *last;           /* CoreTimes by core index */
+  guint64 busy_ns, total_ns;
+} CoreTicks;
+
+typedef struct
+{
+  guint64 busy_ns, total_ns;
+  gboolean seen;
+} CoreTimes;
+
+static void
+add_resource_cpu (CoreTicks *ticks, guint64 core, const guint64 *v, guint n)
+{
+  guint64 total = 0;
+
+  /* the monitor numbers the cores of /proc/stat: a hostile id must not
+   * make us allocate gigabytes */
+  if (n < MS_RES_CPU_N_VALUES || core >= 65536)
+    return;
+  for (guint i = 0; i < MS_RES_CPU_N_VALUES; i++)
+    total += v[i];
+  guint64 busy = total - MIN (total, v[MS_RES_CPU_IDLE_NS] + v[MS_RES_CPU_IOWAIT_NS]);
+  if (core >= ticks->last->len)
+    g_array_set_size (ticks->last, (guint) core + 1);
+  CoreTimes *c = &g_array_index (ticks->last, CoreTimes, core);
+  if (c->seen && total >= c->total_ns && busy >= c->busy_ns)
+    {
+      ticks->busy_ns += busy - c->busy_ns;
+      ticks->total_ns += total - c->total_ns;
+    }
+  c->busy_ns = busy;
+  c->total_ns = total;
+  c->seen = TRUE;
+}
+
+/* The monitor writes the cores of a tick, then the system's sample, all
+ * at the same time: the system's sample closes the tick. */
+static void
+add_resource_system (MsAggregator *self, CoreTicks *ticks, guint64 time_ns, const guint64 *v, guint n)
+{
+  if (n > MS_RES_SYS_N_CPUS)
+    self->sys_n_cpus = v[MS_RES_SYS_N_CPUS];
+  if (n > MS_RES_SYS_MEM_TOTAL)
+    self->sys_mem_total = v[MS_RES_SYS_MEM_TOTAL];
+  if (n > MS_RES_SYS_LOAD1_X100)
+    {
+      MsAggSysPoint point = {
+        .time_ns = time_ns,
+        .cpu_busy_ns = ticks->busy_ns,
+        .cpu_total_ns = ticks->total_ns,
+        .mem_available = v[MS_RES_SYS_MEM_AVAILABLE],
+        .load1_x100 = v[MS_RES_SYS_LOAD1_X100],
+      };
+      g_array_append_val (self->sys_points, point);
+    }
+  ticks->busy_ns = ticks->total_ns = 0;
 }
 
 static gboolean
@@ -1061,6 +1135,8 @@ ms_aggregator_load_resources (MsAggregator *self, const char *path)
   reader = ms_reader_open (path, NULL);
   if (reader == NULL)
     return;
+  g_autoptr (GArray) cores = g_array_new (FALSE, TRUE, sizeof (CoreTimes));
+  CoreTicks ticks = { cores, 0, 0 };
   while (next_resource_record (reader, &r, NULL, path, &last_good))
     {
       if (r.kind == MS_RECORD_RESOURCE)
@@ -1078,11 +1154,11 @@ ms_aggregator_load_resources (MsAggregator *self, const char *path)
             case MS_RESOURCE_THREAD:
               add_resource_thread (self, r.u.resource.id, r.time_ns, r.u.resource.values, r.u.resource.n_values);
               break;
+            case MS_RESOURCE_CPU:
+              add_resource_cpu (&ticks, r.u.resource.id, r.u.resource.values, r.u.resource.n_values);
+              break;
             case MS_RESOURCE_SYSTEM:
-              if (r.u.resource.n_values > MS_RES_SYS_N_CPUS)
-                self->sys_n_cpus = r.u.resource.values[MS_RES_SYS_N_CPUS];
-              if (r.u.resource.n_values > MS_RES_SYS_MEM_TOTAL)
-                self->sys_mem_total = r.u.resource.values[MS_RES_SYS_MEM_TOTAL];
+              add_resource_system (self, &ticks, r.time_ns, r.u.resource.values, r.u.resource.n_values);
               break;
             default:
               break;

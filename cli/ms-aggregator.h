@@ -139,6 +139,29 @@ typedef struct
   guint64 *alloc_series;                  /* allocations (n_w) per resource bucket */
 } MsAggThread;
 
+/* One sample of a process by memscope-run's monitor, as recorded: the
+ * counters are cumulative, rates are differences of successive samples. */
+typedef struct
+{
+  guint64 time_ns;
+  guint64 rss;
+  guint64 cpu_ns;         /* utime + stime */
+  guint64 rchar, wchar;   /* bytes read and written, any file or socket */
+  guint64 threads;
+} MsAggResPoint;
+
+/* One tick of the monitor for the whole machine. The CPU times are what
+ * every core spent since the previous tick, summed (a core seen for the
+ * first time adds nothing). */
+typedef struct
+{
+  guint64 time_ns;
+  guint64 cpu_busy_ns;
+  guint64 cpu_total_ns;
+  guint64 mem_available;
+  guint64 load1_x100;
+} MsAggSysPoint;
+
 typedef struct
 {
   guint32 owner;          /* thread that allocated */
@@ -187,6 +210,7 @@ typedef struct
   guint64 disk_first, disk_last;          /* read_bytes + write_bytes */
   guint64 *cpu_series;                    /* per resource bucket */
   guint64 *io_series;
+  GArray *res_points;                     /* MsAggResPoint, every sample in time order */
 } MsAggProcess;
 
 typedef struct
@@ -220,6 +244,7 @@ typedef struct
   GHashTable *res_names;   /* tid → name, from the monitor's THREAD_NAME records */
   guint64 sys_n_cpus;
   guint64 sys_mem_total;
+  GArray *sys_points;      /* MsAggSysPoint, one per tick of the monitor */
 
   /* what was lost, with where */
   GPtrArray *damage;       /* MsAggDamage*, owned */

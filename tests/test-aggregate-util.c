@@ -336,6 +336,7 @@ cmd_res (Ctx *c, char **argv)
 
   r.u.resource.scope = strcmp (argv[2], "process") == 0 ? MS_RESOURCE_PROCESS
                        : strcmp (argv[2], "thread") == 0 ? MS_RESOURCE_THREAD
+                       : strcmp (argv[2], "cpu") == 0    ? MS_RESOURCE_CPU
                                                           : MS_RESOURCE_SYSTEM;
   r.u.resource.id = num (c, argv[3]);
   r.u.resource.n_values = g_strv_length (values);

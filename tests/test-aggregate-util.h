@@ -25,7 +25,7 @@
  *   freq T TID IP COUNT BYTES     FREQ
  *   noclose                       the current file gets no CLOSE (its writer "died")
  *   res T SCOPE ID V0,V1,…        a RESOURCE record in DIR/resources.mst
- *                                 (SCOPE: process, thread, system)
+ *                                 (SCOPE: process, thread, cpu, system)
  *   resinfo KEY VALUE             an INFO record in DIR/resources.mst
  *   resname T TID NAME            a THREAD_NAME record in DIR/resources.mst
  *

@@ -807,12 +807,27 @@ test_resources (Fixture *f, gconstpointer data)
     }
   /* the monitor samples every thread at each tick, in time order */
   g_string_append (d, "res 0 process 1000 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,3\n");
+  for (guint k = 0; k < 4; k++)
+    g_string_append_printf (d, "res 0 cpu %u 0,0,0,1000,0,0,0,0\n", k);
+  g_string_append (d, "res 0 system 0 16000000000,9000000000,150,0,0,0,0,0,0,4\n");
   for (guint s = 0; s <= 10; s++)
-    for (guint t = 0; t < 3; t++)
-      g_string_append_printf (d, "res %u thread %u %" G_GUINT64_FORMAT ",0,%u,0,0,0,1000\n", s * 100000000u, 1001 + t,
-                              (guint64) s * cpu[t] * 1000000u, t == 2 ? s * 10 : 0);
-  g_string_append (d, "res 1000000000 process 1000 4096,8192,0,1500000000,0,0,0,0,0,0,0,0,0,0,0,3\n");
-  g_string_append (d, "res 1000000000 system 0 16000000000,8000000000,0,0,0,0,0,0,0,4\n");
+    {
+      for (guint t = 0; t < 3; t++)
+        g_string_append_printf (d, "res %u thread %u %" G_GUINT64_FORMAT ",0,%u,0,0,0,1000\n", s * 100000000u, 1001 + t,
+                                (guint64) s * cpu[t] * 1000000u, t == 2 ? s * 10 : 0);
+      /* half way, a sample of the process: then rchar goes 1000 → 5000
+       * and wchar 0 → 500 in the second half second */
+      if (s == 5)
+        g_string_append (d, "res 500000000 process 1000 2048,8192,0,500000000,0,0,0,0,0,1000,0,0,0,0,0,3\n");
+    }
+  g_string_append (d, "res 1000000000 process 1000 4096,8192,0,1500000000,0,0,0,0,0,5000,500,0,0,0,0,3\n");
+  /* four cores, idle at first; in the second: one busy, one half busy,
+   * one idle, one waiting for I/O (not busy): 1.5 of 4 cores, 37.5 % */
+  g_string_append (d, "res 1000000000 cpu 0 700000000,0,300000000,1000,0,0,0,0\n");
+  g_string_append (d, "res 1000000000 cpu 1 500000000,0,0,500001000,0,0,0,0\n");
+  g_string_append (d, "res 1000000000 cpu 2 0,0,0,1000001000,0,0,0,0\n");
+  g_string_append (d, "res 1000000000 cpu 3 0,0,0,1000,1000000000,0,0,0\n");
+  g_string_append (d, "res 1000000000 system 0 16000000000,8000000000,275,0,0,0,0,0,0,4\n");
   write_and_aggregate (f, d->str, NULL);
 
   g_autoptr (GPtrArray) t = rows (f, MS_AGG_REPORT_THREADS, 0);
@@ -851,6 +866,115 @@ test_resources (Fixture *f, gconstpointer data)
   JsonObject *res = json_object_get_object_member (p0, "resources");
   g_assert_cmpfloat_with_epsilon (json_object_get_double_member (res, "cpu_percent"), 150.0, 1e-6);
   g_assert_cmpint (json_object_get_int_member (res, "rss_max_bytes"), ==, 4096);
+  /* the rankings keep the summary; the series are the comprehensive report's */
+  g_assert_false (json_object_has_member (res, "series"));
+
+  g_autoptr (JsonNode) doc = ms_agg_comprehensive_json (f->run->report);
+  JsonObject *o = json_node_get_object (doc);
+  JsonObject *proc = json_array_get_object_element (json_object_get_array_member (o, "processes"), 0);
+  JsonArray *series = json_object_get_array_member (json_object_get_object_member (proc, "resources"), "series");
+  g_assert_cmpuint (json_array_get_length (series), ==, 3);
+  static const struct
+  {
+    gint64 time_ns, rss, threads;
+    double cpu, read, write; /* < 0: null */
+  } want[] = {
+    { 0, 0, 3, -1, -1, -1 },
+    { 500000000, 2048, 3, 100.0, 2000.0, 0.0 },
+    { 1000000000, 4096, 3, 200.0, 8000.0, 1000.0 },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    {
+      JsonObject *pt = json_array_get_object_element (series, i);
+      g_assert_cmpint (json_object_get_int_member (pt, "time_ns"), ==, want[i].time_ns);
+      g_assert_cmpint (json_object_get_int_member (pt, "rss_bytes"), ==, want[i].rss);
+      g_assert_cmpint (json_object_get_int_member (pt, "threads"), ==, want[i].threads);
+      static const char *const rates[] = { "cpu_percent", "io_read_bytes_per_second", "io_write_bytes_per_second" };
+      const double values[] = { want[i].cpu, want[i].read, want[i].write };
+      for (guint m = 0; m < G_N_ELEMENTS (rates); m++)
+        if (values[m] < 0)
+          g_assert_true (json_object_get_null_member (pt, rates[m]));
+        else
+          g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, rates[m]), values[m], 1e-6);
+    }
+
+  JsonObject *sys = json_object_get_object_member (o, "system_timeline");
+  g_assert_cmpint (json_object_get_int_member (sys, "n_cpus"), ==, 4);
+  g_assert_cmpint (json_object_get_int_member (sys, "mem_total_bytes"), ==, 16000000000);
+  g_assert_cmpint (json_object_get_int_member (sys, "interval_ns"), ==, 100000000);
+  JsonArray *sp = json_object_get_array_member (sys, "points");
+  g_assert_cmpuint (json_array_get_length (sp), ==, 2);
+  JsonObject *s0 = json_array_get_object_element (sp, 0), *s1 = json_array_get_object_element (sp, 1);
+  g_assert_cmpint (json_object_get_int_member (s0, "time_ns"), ==, 0);
+  g_assert_true (json_object_get_null_member (s0, "cpu_percent"));
+  g_assert_cmpint (json_object_get_int_member (s0, "mem_available_bytes"), ==, 9000000000);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (s0, "load1"), 1.5, 1e-9);
+  g_assert_cmpint (json_object_get_int_member (s1, "time_ns"), ==, 1000000000);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (s1, "cpu_percent"), 37.5, 1e-6);
+  g_assert_cmpint (json_object_get_int_member (s1, "mem_available_bytes"), ==, 8000000000);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (s1, "load1"), 2.75, 1e-9);
+}
+
+/* A long run's series are thinned to at most 2000 points that keep the
+ * highest RSS and the rates over each point's interval. */
+static void
+test_resource_series_thinned (Fixture *f, gconstpointer data)
+{
+  const guint n = 5000;
+  g_autoptr (GString) d = g_string_new ("process 1200\nfile 0\nstart 0 1200 main\nend 500000000000 1200\n");
+
+  /* one sample every 100 ms for 500 s, one core busy, RSS 1 MiB with a
+   * spike of 64 MiB in one sample, and the machine half busy */
+  for (guint i = 0; i < n; i++)
+    {
+      guint64 t = (guint64) i * 100000000u;
+      g_string_append_printf (d, "res %" G_GUINT64_FORMAT " process 1200 %u,0,0,%" G_GUINT64_FORMAT ",0,0,0,0,0,0,0,0,0,0,0,%u\n", t,
+                              i == 3001 ? 64u << 20 : 1u << 20, t, i == 4999 ? 2 : 1);
+      g_string_append_printf (d, "res %" G_GUINT64_FORMAT " cpu 0 %" G_GUINT64_FORMAT ",0,0,0,0,0,0,0\n", t, t);
+      g_string_append_printf (d, "res %" G_GUINT64_FORMAT " cpu 1 0,0,0,%" G_GUINT64_FORMAT ",0,0,0,0\n", t, t);
+      g_string_append_printf (d, "res %" G_GUINT64_FORMAT " system 0 4000000000,%u,100,0,0,0,0,0,0,2\n", t,
+                              i == 2500 ? 1000u : 2000000000u);
+    }
+  write_and_aggregate (f, d->str, NULL);
+
+  g_autoptr (JsonNode) doc = ms_agg_comprehensive_json (f->run->report);
+  JsonObject *o = json_node_get_object (doc);
+  JsonObject *proc = json_array_get_object_element (json_object_get_array_member (o, "processes"), 0);
+  JsonObject *res = json_object_get_object_member (proc, "resources");
+  g_assert_cmpint (json_object_get_int_member (res, "samples"), ==, n);
+  JsonArray *series = json_object_get_array_member (res, "series");
+  guint len = json_array_get_length (series);
+  g_assert_cmpuint (len, <=, 2000);
+  g_assert_cmpuint (len, >=, 1000);
+  guint64 max_rss = 0, prev_time = 0, spikes = 0;
+  for (guint i = 0; i < len; i++)
+    {
+      JsonObject *pt = json_array_get_object_element (series, i);
+      guint64 time = (guint64) json_object_get_int_member (pt, "time_ns");
+      guint64 rss = (guint64) json_object_get_int_member (pt, "rss_bytes");
+      g_assert_true (i == 0 || time > prev_time);
+      prev_time = time;
+      max_rss = MAX (max_rss, rss);
+      spikes += rss == 64u << 20;
+      /* every point, the first too, spans samples: a rate, 100 % of a core */
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, "cpu_percent"), 100.0, 1e-6);
+    }
+  g_assert_cmpuint (max_rss, ==, 64u << 20);
+  g_assert_cmpuint (spikes, ==, 1);
+  g_assert_cmpuint (prev_time, ==, (guint64) (n - 1) * 100000000u);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (series, len - 1), "threads"), ==, 2);
+
+  JsonArray *sp = json_object_get_array_member (json_object_get_object_member (o, "system_timeline"), "points");
+  guint slen = json_array_get_length (sp);
+  g_assert_cmpuint (slen, ==, len);
+  guint64 least = G_MAXUINT64;
+  for (guint i = 0; i < slen; i++)
+    {
+      JsonObject *pt = json_array_get_object_element (sp, i);
+      least = MIN (least, (guint64) json_object_get_int_member (pt, "mem_available_bytes"));
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, "cpu_percent"), 50.0, 1e-6);
+    }
+  g_assert_cmpuint (least, ==, 1000);
 }
 
 /* ---- growth and hot call sites ----------------------------------------- */
@@ -1075,6 +1199,7 @@ main (int argc, char **argv)
   ADD ("build-id-lookup", test_build_id);
   ADD ("diff", test_diff);
   ADD ("resources", test_resources);
+  ADD ("resources/thinned", test_resource_series_thinned);
   ADD ("findings", test_findings);
   ADD ("schema", test_schema);
   ADD ("formats", test_formats);
