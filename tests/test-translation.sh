@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The zh_CN catalogue as a user meets it: the built catalogue is complete,
-# memscope-run and memscope-aggregate print Chinese under LANGUAGE=zh_CN
+# memscope-run, memscope-aggregate and memscope-html print Chinese under LANGUAGE=zh_CN
 # (their --help and their errors), and English in the C locale.
 set -u
 . "$MS_TOP_SRCDIR/tests/test-run-common.sh"
@@ -76,6 +76,14 @@ untranslated_options () {
   done
 }
 
+# options_translated PROGRAM C-HELP ZH-HELP: every option's description in
+# the Chinese --help is translated, and none is missing.
+options_translated () {
+  check_eq "$1 --help: every option's help is translated" "" "$(untranslated_options "$2" "$3")"
+  check_eq "$1 --help: as many options in Chinese as in English" \
+    "$(option_texts "$2" | wc -l)" "$(option_texts "$3" | wc -l)"
+}
+
 # --- memscope-run ------------------------------------------------------------
 in_zh "$MS_RUN" --help > "$T/run-zh.txt" 2>&1
 ok $? "LANGUAGE=zh_CN memscope-run --help succeeds"
@@ -85,10 +93,7 @@ contains "$T/run-zh.txt" "将跟踪数据写入 DIR（默认：./memscope-PROGRA
 contains "$T/run-zh.txt" "memscope-run(1) 中所述的 MEMSCOPE_* 环境变量同样适用。" "memscope-run --help: the description is in Chinese"
 in_c "$MS_RUN" --help > "$T/run-c.txt" 2>&1
 contains "$T/run-c.txt" "Profile the memory of PROGRAM and everything it starts." "memscope-run --help in the C locale is English"
-check_eq "memscope-run --help: every option's help is translated" "" \
-  "$(untranslated_options "$T/run-c.txt" "$T/run-zh.txt")"
-check_eq "memscope-run --help: as many options in Chinese as in English" \
-  "$(option_texts "$T/run-c.txt" | wc -l)" "$(option_texts "$T/run-zh.txt" | wc -l)"
+options_translated memscope-run "$T/run-c.txt" "$T/run-zh.txt"
 
 in_zh "$MS_RUN" -q -o "$T/run1" -- "$T/no-such-program" > "$T/missing-zh.txt" 2>&1
 check_eq "memscope-run: a missing program exits with 2" 2 $?
@@ -118,10 +123,7 @@ contains "$T/agg-zh.txt" "退出状态：成功时为 0" "memscope-aggregate --h
 in_c "$AGG" --help > "$T/agg-c.txt" 2>&1
 contains "$T/agg-c.txt" "Analyse a memscope trace: write the JSON reports and print one table." \
   "memscope-aggregate --help in the C locale is English"
-check_eq "memscope-aggregate --help: every option's help is translated" "" \
-  "$(untranslated_options "$T/agg-c.txt" "$T/agg-zh.txt")"
-check_eq "memscope-aggregate --help: as many options in Chinese as in English" \
-  "$(option_texts "$T/agg-c.txt" | wc -l)" "$(option_texts "$T/agg-zh.txt" | wc -l)"
+options_translated memscope-aggregate "$T/agg-c.txt" "$T/agg-zh.txt"
 
 in_zh "$AGG" "$T/no-such-dir" > "$T/nodir-zh.txt" 2>&1
 check_eq "memscope-aggregate: a missing trace directory exits with 2" 2 $?
@@ -138,5 +140,24 @@ in_zh "$AGG" > "$T/noarg-zh.txt" 2>&1
 check_eq "memscope-aggregate: no trace directory, in Chinese" \
   "memscope-aggregate: 未指定跟踪目录
 请尝试执行“memscope-aggregate --help”来获取更多信息。" "$(cat "$T/noarg-zh.txt")"
+
+# --- memscope-html -------------------------------------------------------------
+HTML="$MS_TOP_BUILDDIR/cli/memscope-html"
+in_zh "$HTML" --help > "$T/html-zh.txt" 2>&1
+ok $? "LANGUAGE=zh_CN memscope-html --help succeeds"
+contains "$T/html-zh.txt" "生成 HTML 仪表板：一个可离线使用的文件。" "memscope-html --help: the summary is in Chinese"
+contains "$T/html-zh.txt" "  -o, --output=FILE " "memscope-html --help: option names stay as they are"
+in_c "$HTML" --help > "$T/html-c.txt" 2>&1
+contains "$T/html-c.txt" "Make the HTML dashboard of a memscope-aggregate report" "memscope-html --help in the C locale is English"
+options_translated memscope-html "$T/html-c.txt" "$T/html-zh.txt"
+in_zh "$HTML" "$T/no_comprehensive.json" > "$T/html-missing-zh.txt" 2>&1
+check_eq "memscope-html: a missing report exits with 2" 2 $?
+check_eq "memscope-html: a missing report, in Chinese" \
+  "memscope-html: “$T/no_comprehensive.json”不存在：请指定 memscope-aggregate 写出的 PREFIX_comprehensive.json" \
+  "$(cat "$T/html-missing-zh.txt")"
+in_en "$HTML" "$T/no_comprehensive.json" > "$T/html-missing-en.txt" 2>&1
+check_eq "memscope-html: a missing report, without LANGUAGE" \
+  "memscope-html: “$T/no_comprehensive.json” does not exist: give a PREFIX_comprehensive.json that memscope-aggregate wrote" \
+  "$(cat "$T/html-missing-en.txt")"
 
 finish
