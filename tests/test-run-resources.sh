@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The resource samples memscope-run writes: how many, and that they say
-# what the program did (run-busy: one thread spinning, RSS growing).
+# what the program did (run-busy: one thread spinning, RSS growing); and
+# the same over time in memscope-aggregate's report.
 set -u
 . "$MS_TOP_SRCDIR/tests/test-run-common.sh"
 
@@ -72,6 +73,44 @@ contains "$T/all.txt" "info command=$V/run-busy\\x002" "the command line is reco
 grep -q -E 'info gpu=(none|nvml)$' "$T/all.txt"
 ok $? "whether GPUs were sampled is recorded"
 contains "$T/all.txt" " close " "the file is closed"
+
+# --- the same samples in memscope-aggregate's report -----------------------------
+JSON="$MS_TOP_BUILDDIR/tests/ms-json"
+"$MS_TOP_BUILDDIR/cli/memscope-aggregate" -o "$T/agg" "$T/busy" > /dev/null 2> "$T/agg.err"
+ok $? "memscope-aggregate reads the run"
+COMP="$T/agg/run-busy_comprehensive.json"
+"$MS_TOP_BUILDDIR/tests/test-aggregate-jsonschema" "$MS_TOP_SRCDIR/data/memscope-report.schema.json" "$COMP"
+ok $? "the report with the resource series follows the schema"
+check_eq "resources.series: one point per sample of the process" "$n" \
+  "$("$JSON" get "$COMP" processes.0.resources.series)"
+"$JSON" rows "$COMP" processes.0.resources.series time_ns rss_bytes cpu_percent threads > "$T/series.txt"
+# (times since the trace started: the monitor's first sample may come
+# before the program's start, and counts as 0)
+check_eq "resources.series: the samples' times" \
+  "$(awk -v t0="$("$JSON" get "$COMP" trace.start_mono_ns)" '{ print ($1 > t0) ? $1 - t0 : 0 }' "$T/proc.txt" | tr '\n' ' ')" \
+  "$(cut -f1 "$T/series.txt" | tr '\n' ' ')"
+# the program's two seconds, as above: RSS grows by 1 MiB per 100 ms, its
+# spinning thread keeps a core busy, and it has two threads
+awk -F'\t' -v self="$self_percent" '
+  NR == 1 { t0 = $1; rss0 = $2; first_cpu = $3 }
+  $1 - t0 <= 2050000000 { if ($2 > rss) rss = $2
+                          if (NR > 1) { cpu += $3; n++ }
+                          if ($4 > threads) threads = $4 }
+  END { printf "first=%s growth=%d cpu=%d threads=%d\n", first_cpu, (rss - rss0) / 1048576, n ? cpu / n : 0, threads }' \
+  "$T/series.txt" > "$T/series.sum"
+contains "$T/series.sum" "first=null" "resources.series: the first sample has no CPU rate"
+check_le "resources.series: RSS grows (MiB)" 10 "$(sed 's/.*growth=\([0-9]*\).*/\1/' "$T/series.sum")"
+series_cpu=$(sed 's/.*cpu=\([0-9]*\).*/\1/' "$T/series.sum")
+echo "# the process: $series_cpu % of a core in resources.series, its busy thread $self_percent % as it measured itself"
+check_le "resources.series: CPU of the process near its spinning thread's (% - 15)" "$((self_percent - 15))" "$series_cpu"
+check_le "... (% + 25: the growing thread works too)" "$series_cpu" "$((self_percent + 25))"
+contains "$T/series.sum" "threads=2" "resources.series: two threads"
+check_eq "system_timeline: one point per tick" "$ticks" "$("$JSON" get "$COMP" system_timeline.points)"
+check_eq "system_timeline: the cores" "$nproc" "$("$JSON" get "$COMP" system_timeline.n_cpus)"
+"$JSON" rows "$COMP" system_timeline.points cpu_percent mem_available_bytes load1 |
+  awk -F'\t' 'NR == 1 && $1 != "null" { bad++ } NR > 1 && ($1 < 0 || $1 > 100) { bad++ } $2 <= 0 { bad++ }
+               END { exit bad > 0 }'
+ok $? "system_timeline: CPU between 0 and 100 % after the first tick, memory available"
 
 "$MS_RUN" -q --interval=50 -o "$T/fast" -- "$V/run-busy" 1
 # The program's exit may take longer than its second on a loaded machine
