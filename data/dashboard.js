@@ -863,42 +863,51 @@
   // ---------------------------------------------------------------------
   // Scales and ticks
 
-  function niceStep (range, n, binary) {
+  function niceStep (range, n) {
     if (!(range > 0)) return 1;
     const raw = range / n;
-    if (binary && raw >= 1024) {
-      let unit = 1;
-      while (raw / unit >= 1024) unit *= 1024;
-      return unit * niceStep(raw / unit * n, n, false);
-    }
     const p = Math.pow(10, Math.floor(Math.log10(raw)));
     const f = raw / p;
     const nice = f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10;
     return nice * p;
   }
 
-  function ticks (lo, hi, n, binary) {
-    const step = niceStep(hi - lo, n, binary);
+  function ticks (lo, hi, n) {
+    const step = niceStep(hi - lo, n);
     const out = [];
     const start = Math.ceil(lo / step) * step;
     for (let v = start; v <= hi + step * 1e-9 && out.length < 50; v += step) out.push(v);
     return out;
   }
 
-  function niceMax (max, binary) {
-    if (!(max > 0)) return 1;
-    const step = niceStep(max, 4, binary);
-    return Math.ceil(max / step) * step;
-  }
-
   const AXIS_FMT = {
-    bytes: (v) => (v === 0 ? '0' : fmtBytes(v)),
     pct: (v) => fmtShort(v) + ' %',
     count: fmtShort,
     rate: (v) => fmtShort(v) + '/s',
-    brate: (v) => (v === 0 ? '0' : fmtBytes(v) + '/s'),
     num: fmtShort,
   };
+
+  // A value axis from 0: a round maximum above the data, about N ticks, and
+  // their labels. Bytes count in the binary unit of the maximum, so that
+  // every label of one axis has the same unit (0.5 GiB, 1 GiB, 1.5 GiB).
+  function valueAxis (unit, dataMax, n, fixedMax) {
+    const binary = unit === 'bytes' || unit === 'brate';
+    let base = 1;
+    let u = 0;
+    while (binary && dataMax * 1.05 / (base * 1024) >= 1 && u < BYTE_UNITS.length - 1) {
+      base *= 1024;
+      u++;
+    }
+    let max = fixedMax;
+    if (max == null) {
+      const x = dataMax * 1.05 / base;
+      max = x > 0 ? Math.ceil(x / niceStep(x, n)) * niceStep(x, n) * base : 1;
+    }
+    const fmt = binary
+      ? (v) => (v === 0 ? '0' : +(v / base).toFixed(2) + ' ' + BYTE_UNITS[u] + (unit === 'brate' ? '/s' : ''))
+      : AXIS_FMT[unit] || AXIS_FMT.num;
+    return { max, ticks: ticks(0, max, n), fmt };
+  }
 
   const VALUE_FMT = {
     bytes: (v) => fmtBytes(v) + (isNum(v) && v >= 1024 ? '  (' + NUM.format(Math.round(v)) + ')' : ''),
@@ -1028,8 +1037,10 @@
         return mx;
       };
       const fixed = o.yMax;
-      const yMaxL = fixed != null ? fixed : niceMax(maxOf('l') * 1.05, o.unit === 'bytes' || o.unit === 'brate');
-      const yMaxR = hasR ? niceMax(maxOf('r') * 1.05, o.unit2 === 'bytes' || o.unit2 === 'brate') : 1;
+      const axL = valueAxis(o.unit, maxOf('l'), 4, fixed);
+      const axR = hasR ? valueAxis(o.unit2, maxOf('r'), 4) : null;
+      const yMaxL = axL.max;
+      const yMaxR = axR ? axR.max : 1;
       const syL = (v) => m.t + ih - v / yMaxL * ih;
       const syR = (v) => m.t + ih - v / yMaxR * ih;
 
@@ -1037,17 +1048,17 @@
       const clipId = 'clip' + Math.random().toString(36).slice(2);
       root.appendChild(svg('defs', null, svg('clipPath', { id: clipId }, svg('rect', { x: String(m.l), y: String(m.t - 2), width: String(iw), height: String(ih + 4) }))));
       const axis = svg('g', { class: 'axis' });
-      for (const v of ticks(0, yMaxL, 4, o.unit === 'bytes' || o.unit === 'brate')) {
+      for (const v of axL.ticks) {
         const y = syL(v);
         axis.appendChild(svg('line', { class: 'gridline', x1: String(m.l), x2: String(m.l + iw), y1: y.toFixed(1), y2: y.toFixed(1) }));
-        axis.appendChild(svg('text', { x: String(m.l - 8), y: (y + 4).toFixed(1), 'text-anchor': 'end' }, AXIS_FMT[o.unit || 'num'](v)));
+        axis.appendChild(svg('text', { x: String(m.l - 8), y: (y + 4).toFixed(1), 'text-anchor': 'end' }, axL.fmt(v)));
       }
       if (hasR) {
-        for (const v of ticks(0, yMaxR, 4, o.unit2 === 'bytes' || o.unit2 === 'brate')) {
-          axis.appendChild(svg('text', { x: String(m.l + iw + 8), y: (syR(v) + 4).toFixed(1), 'text-anchor': 'start' }, AXIS_FMT[o.unit2 || 'num'](v)));
+        for (const v of axR.ticks) {
+          axis.appendChild(svg('text', { x: String(m.l + iw + 8), y: (syR(v) + 4).toFixed(1), 'text-anchor': 'start' }, axR.fmt(v)));
         }
       }
-      const xt = ticks(x0, x1, Math.max(2, Math.floor(iw / 110)), false);
+      const xt = ticks(x0, x1, Math.max(2, Math.floor(iw / 110)));
       for (const t of xt) {
         const x = sx(t);
         axis.appendChild(svg('line', { x1: x.toFixed(1), x2: x.toFixed(1), y1: String(m.t + ih), y2: String(m.t + ih + 4) }));
@@ -1071,10 +1082,12 @@
       });
       for (const mk of o.markers || []) {
         if (!(mk.t >= x0 && mk.t <= x1)) continue;
-        const x = sx(mk.t).toFixed(1);
+        const x = sx(mk.t);
+        // The label goes on the side of the line that has room for it.
+        const left = x > m.l + iw - 110;
         plot.appendChild(svg('g', { class: 'marker' },
-          svg('line', { x1: x, x2: x, y1: String(m.t), y2: String(m.t + ih) }),
-          svg('text', { x: String(Number(x) + 5), y: String(m.t + 11) }, mk.label)));
+          svg('line', { x1: x.toFixed(1), x2: x.toFixed(1), y1: String(m.t), y2: String(m.t + ih) }),
+          svg('text', { x: (left ? x - 5 : x + 5).toFixed(1), y: String(m.t + 11), 'text-anchor': left ? 'end' : 'start' }, mk.label)));
       }
       root.appendChild(plot);
 
@@ -1254,14 +1267,15 @@
     const m = { l: 66, r: 10, t: 10, b: 40 };
     const iw = width - m.l - m.r;
     const ih = height - m.t - m.b;
-    const max = niceMax(Math.max(...bars.map((b) => b.value)) * 1.05, o.unit === 'bytes');
+    const ax = valueAxis(o.unit || 'count', Math.max(...bars.map((b) => b.value)), 4);
+    const max = ax.max;
     const bw = iw / bars.length;
     const root = svg('svg', { width: String(width), height: String(height), role: 'img', 'aria-label': o.label || 'bar chart' });
     const axis = svg('g', { class: 'axis' });
-    for (const v of ticks(0, max, 4, o.unit === 'bytes')) {
+    for (const v of ax.ticks) {
       const y = m.t + ih - v / max * ih;
       axis.appendChild(svg('line', { class: 'gridline', x1: String(m.l), x2: String(m.l + iw), y1: y.toFixed(1), y2: y.toFixed(1) }));
-      axis.appendChild(svg('text', { x: String(m.l - 8), y: (y + 4).toFixed(1), 'text-anchor': 'end' }, AXIS_FMT[o.unit || 'count'](v)));
+      axis.appendChild(svg('text', { x: String(m.l - 8), y: (y + 4).toFixed(1), 'text-anchor': 'end' }, ax.fmt(v)));
     }
     const every = Math.max(1, Math.ceil(bars.length / Math.max(1, Math.floor(iw / 64))));
     bars.forEach((b, i) => {
@@ -1296,19 +1310,21 @@
       xmax = o.xMax || 100;
       ymax = Math.max(1, line.intercept, line.slope * xmax + line.intercept);
     }
-    xmax = niceMax(xmax * 1.05, o.xUnit === 'bytes' || o.xUnit === 'brate');
-    ymax = niceMax(ymax * 1.05, o.yUnit === 'bytes' || o.yUnit === 'brate');
+    const ax = valueAxis(o.xUnit || 'num', xmax, Math.max(2, Math.floor(iw / 90)));
+    const ay = valueAxis(o.yUnit || 'num', ymax, 4);
+    xmax = ax.max;
+    ymax = ay.max;
     const sx = (v) => m.l + v / xmax * iw;
     const sy = (v) => m.t + ih - v / ymax * ih;
     const root = svg('svg', { width: String(width), height: String(height), role: 'img', 'aria-label': o.label || 'scatter plot' });
     const axis = svg('g', { class: 'axis' });
-    for (const v of ticks(0, ymax, 4, o.yUnit === 'bytes' || o.yUnit === 'brate')) {
+    for (const v of ay.ticks) {
       axis.appendChild(svg('line', { class: 'gridline', x1: String(m.l), x2: String(m.l + iw), y1: sy(v).toFixed(1), y2: sy(v).toFixed(1) }));
-      axis.appendChild(svg('text', { x: String(m.l - 8), y: (sy(v) + 4).toFixed(1), 'text-anchor': 'end' }, AXIS_FMT[o.yUnit || 'num'](v)));
+      axis.appendChild(svg('text', { x: String(m.l - 8), y: (sy(v) + 4).toFixed(1), 'text-anchor': 'end' }, ay.fmt(v)));
     }
-    for (const v of ticks(0, xmax, Math.max(2, Math.floor(iw / 90)), o.xUnit === 'bytes' || o.xUnit === 'brate')) {
+    for (const v of ax.ticks) {
       axis.appendChild(svg('line', { class: 'gridline', x1: sx(v).toFixed(1), x2: sx(v).toFixed(1), y1: String(m.t), y2: String(m.t + ih) }));
-      axis.appendChild(svg('text', { x: sx(v).toFixed(1), y: String(m.t + ih + 16), 'text-anchor': 'middle' }, AXIS_FMT[o.xUnit || 'num'](v)));
+      axis.appendChild(svg('text', { x: sx(v).toFixed(1), y: String(m.t + ih + 16), 'text-anchor': 'middle' }, ax.fmt(v)));
     }
     axis.appendChild(svg('text', { class: 'axis-label', x: String(m.l + iw / 2), y: String(height - 4), 'text-anchor': 'middle' }, o.xLabel || ''));
     axis.appendChild(svg('text', { class: 'axis-label', x: '12', y: String(m.t + ih / 2), 'text-anchor': 'middle', transform: 'rotate(-90 12 ' + (m.t + ih / 2) + ')' }, o.yLabel || ''));
@@ -1383,7 +1399,7 @@
     const resBox = h('dl', { class: 'kv' });
     const rkv = (k, v) => { resBox.append(h('dt', { text: k }), h('dd', null, v)); };
     if (res) {
-      rkv('CPU', fmtPct(res.cpu_percent) + ' of one core' + (isNum(res.cpu_ns) ? ' · ' + fmtNs(res.cpu_ns) + ' CPU time' : ''));
+      rkv('CPU', isNum(res.cpu_percent) ? fmtPct(res.cpu_percent) + ' of one core' + (isNum(res.cpu_ns) ? ' · ' + fmtNs(res.cpu_ns) + ' CPU time' : '') : 'not measured (too few samples)');
       rkv('Peak RSS', fmtBytes(res.rss_max_bytes) + (isNum(res.hwm_bytes) ? ' (high-water mark ' + fmtBytes(res.hwm_bytes) + ')' : ''));
       rkv('Virtual size', fmtBytes(res.vsize_max_bytes));
       rkv('Threads at most', fmtCount(res.threads_max));
@@ -2333,6 +2349,7 @@
       expect(table, 'no stack table');
       const first = $('tbody tr.row', table);
       out.topStackFunction = first ? cellText(first, 'function') : '';
+      out.stackRows = table.dataset.total;
       click($('[data-toggle="stacks-by"] button[data-value="count"]', main));
       table = $('table[data-table="stacks:count"]', main);
       expect(table, 'by-count toggle did not switch');
@@ -2488,7 +2505,9 @@
   window.addEventListener('error', (ev) => { errors.push(String(ev.message || ev.error)); });
 
   function boot () {
+    // From navigation to here: reading and parsing the page, data included.
     const t0 = performance.now();
+    document.body.dataset.bootMs = String(Math.round(t0));
     const data = readJson('memscope-data');
     const rk = readJson('memscope-rankings');
     if (data.error || !data.value || typeof data.value !== 'object') {
