@@ -627,26 +627,33 @@ compute_rule (uint64_t pc)
 
 /* ---- the walk ---- */
 
-/* Called by ms_unwind only: the first step lands in ms_unwind, whose
- * caller is where the stack handed back must begin. */
+/* Frames are handed back starting with the caller of the function whose
+ * frame record (saved rbp, then return address, as a frame pointer lays
+ * them out) is at FRAME. That caller runs with rsp = FRAME + 16: libunwind
+ * starts here and steps over every frame below that. */
 static __attribute__ ((noinline)) int
-fallback (uint64_t *ips, int max)
+fallback (const uint64_t *frame, uint64_t *ips, int max)
 {
   unw_cursor_t cursor;
   unw_context_t context;
+  const unw_word_t caller_sp = (unw_word_t) (uintptr_t) (frame + 2);
   int n = 0;
 
   /* libunwind is not ours to trust with errno, which the program owns */
   int saved_errno = errno;
   __atomic_add_fetch (&stat_fallbacks, 1, __ATOMIC_RELAXED);
-  if (unw_getcontext (&context) < 0 || unw_init_local (&cursor, &context) < 0 || unw_step (&cursor) <= 0)
+  if (unw_getcontext (&context) < 0 || unw_init_local (&cursor, &context) < 0)
     {
       errno = saved_errno;
       return 0;
     }
   while (n < max && unw_step (&cursor) > 0)
     {
-      unw_word_t ip;
+      unw_word_t ip, sp;
+      if (unw_get_reg (&cursor, UNW_REG_SP, &sp) < 0)
+        break;
+      if (sp < caller_sp)
+        continue; /* our own frames, between here and FRAME */
       if (unw_get_reg (&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
         break;
       ips[n++] = ip;
@@ -672,12 +679,12 @@ rule_slow (uint64_t ip)
   return rule;
 }
 
-/* The frame pointer gives this function's own CFA exactly, whatever the
- * build flags of the rest. */
-__attribute__ ((noinline, optimize ("no-omit-frame-pointer"))) int
-ms_unwind (uint64_t *ips, int max)
+/* The walk from the frame record at FP: ~20 instructions a frame, one
+ * probe of the shared cache (a return address is nearly always in its
+ * first slot) and two loads of the stack. */
+static inline __attribute__ ((always_inline)) int
+walk (const uint64_t *fp, uint64_t *ips, int max)
 {
-  const uint64_t *fp = __builtin_frame_address (0);
   uint64_t ip = fp[1];
   uint64_t rsp = (uint64_t) (uintptr_t) (fp + 2);
   uint64_t rbp = fp[0];
@@ -687,11 +694,9 @@ ms_unwind (uint64_t *ips, int max)
   if (max <= 0)
     return 0;
   if (MS_UNLIKELY (!cache_init ()))
-    return fallback (ips, max);
+    return fallback (fp, ips, max);
   const CacheEntry *table = cache;
 
-  /* ~20 instructions a frame: one probe of the shared cache (a return
-   * address is nearly always in its first slot), two loads of the stack */
   while (ip != 0)
     {
       *out++ = ip;
@@ -702,22 +707,26 @@ ms_unwind (uint64_t *ips, int max)
       const CacheEntry *e = &table[cache_slot (ip)];
       uint64_t rule = __atomic_load_n (&e->key, __ATOMIC_ACQUIRE) == ip ? e->rule : rule_slow (ip);
 
-      unsigned kind = rule & 3;
-      if (MS_UNLIKELY (kind != RULE_STEP))
+      uint64_t base = (rule & RULE_CFA_RBP) ? rbp : rsp;
+      uint64_t cfa = base + (uint64_t) ((int64_t) rule >> 32);
+      /* one test for everything but a plain step */
+      if (MS_UNLIKELY ((rule & (3 | RULE_CFA_DEREF)) != RULE_STEP))
         {
+          unsigned kind = rule & 3;
           if (kind == RULE_LAST)
             break;
-          /* RULE_UNSUPPORTED: libunwind starts over from ms_unwind's caller */
-          int m = fallback (ips, max);
-          return m > 0 ? m : (int) (out - ips);
+          if (kind != RULE_STEP)
+            {
+              /* RULE_UNSUPPORTED: libunwind takes the whole stack over */
+              int m = fallback (fp, ips, max);
+              return m > 0 ? m : (int) (out - ips);
+            }
+          cfa = *(const uint64_t *) (uintptr_t) cfa;
         }
-
-      uint64_t cfa = ((rule & RULE_CFA_RBP) ? rbp : rsp) + (int64_t) (int32_t) (rule >> 32);
-      if (MS_UNLIKELY (rule & RULE_CFA_DEREF))
-        cfa = *(const uint64_t *) (uintptr_t) cfa;
-      /* the caller's frame lies above this one: anything else is a
-       * broken rule or stack, and ends the walk rather than the program */
-      if (MS_UNLIKELY (cfa <= rsp || cfa - rsp > (1u << 26)))
+      /* the caller's frame lies above this one, and not far: anything
+       * else is a broken rule or stack, and ends the walk rather than the
+       * program (one compare: cfa <= rsp wraps around) */
+      if (MS_UNLIKELY (cfa - rsp - 1 >= (1u << 26)))
         break;
       ip = *(const uint64_t *) (uintptr_t) (cfa - 8);
       if (rule & RULE_RBP_SAVED)
@@ -725,6 +734,20 @@ ms_unwind (uint64_t *ips, int max)
       rsp = cfa;
     }
   return (int) (out - ips);
+}
+
+/* The frame pointer gives this function's own frame record exactly,
+ * whatever the build flags of the rest. */
+__attribute__ ((noinline, optimize ("no-omit-frame-pointer"))) int
+ms_unwind (uint64_t *ips, int max)
+{
+  return walk (__builtin_frame_address (0), ips, max);
+}
+
+__attribute__ ((noinline)) int
+ms_unwind_from (const void *frame, uint64_t *ips, int max)
+{
+  return walk (frame, ips, max);
 }
 
 void
@@ -739,6 +762,15 @@ ms_unwind_get_stats (MsUnwindStats *out)
 int
 ms_unwind (uint64_t *ips, int max)
 {
+  return unw_backtrace ((void **) ips, max);
+}
+
+/* The caller's frames come first (MS_UNWIND_FROM_IS_EXACT is 0): the
+ * tracker trims them by address range. */
+int
+ms_unwind_from (const void *frame, uint64_t *ips, int max)
+{
+  (void) frame;
   return unw_backtrace ((void **) ips, max);
 }
 

@@ -22,6 +22,19 @@ MS_BEGIN_DECLS
  * new code address; safe inside malloc. */
 MS_INTERNAL int ms_unwind (uint64_t *ips, int max);
 
+/* Like ms_unwind, but starting with the caller of the function whose frame
+ * record (saved frame pointer, then return address) is at FRAME, as
+ * __builtin_frame_address (0) gives it in that function: the frames in
+ * between (the tracker's, below the preload's wrappers) are never walked.
+ * Where MS_UNWIND_FROM_IS_EXACT is 0 the frames in between come first. */
+MS_INTERNAL int ms_unwind_from (const void *frame, uint64_t *ips, int max);
+
+#if defined(__x86_64__)
+# define MS_UNWIND_FROM_IS_EXACT 1
+#else
+# define MS_UNWIND_FROM_IS_EXACT 0
+#endif
+
 /* Counters for tests and benchmarks. */
 typedef struct
 {
