@@ -50,14 +50,24 @@ ms_math_ln (double x)
     return -1e308;
   int e = (int) ((v.u >> 52) & 0x7ff) - 1023;
   v.u = (v.u & ((1ull << 52) - 1)) | (1023ull << 52); /* mantissa in [1, 2) */
-  double t = (v.d - 1) / (v.d + 1);                  /* [0, 1/3) */
-  double t2 = t * t, sum = 0, power = t;
-  for (int i = 1; i <= 21; i += 2)
+  if (v.d > 1.41421356237309504880)
     {
-      sum += power / i;
-      power *= t2;
+      v.d *= 0.5; /* into [sqrt 1/2, sqrt 2): the series below converges fast */
+      e++;
     }
-  return e * LN2 + 2 * sum;
+  /* ln m = 2 atanh t = 2 (t + t^3/3 + t^5/5 + ...), |t| < 0.172: to t^15
+   * the error is below 1e-13, in Horner form with no division but one */
+  double t = (v.d - 1) / (v.d + 1);
+  double t2 = t * t;
+  double sum = 1.0 / 15;
+  sum = sum * t2 + 1.0 / 13;
+  sum = sum * t2 + 1.0 / 11;
+  sum = sum * t2 + 1.0 / 9;
+  sum = sum * t2 + 1.0 / 7;
+  sum = sum * t2 + 1.0 / 5;
+  sum = sum * t2 + 1.0 / 3;
+  sum = sum * t2 + 1.0;
+  return e * LN2 + 2 * t * sum;
 }
 
 /* ---- decisions ---- */
@@ -91,27 +101,38 @@ static const uint32_t tiered_one_in[MS_TIERED_N_RATES] = {
   100, 10, 100 / MS_TIERED_HOT_BOOST, 10 / MS_TIERED_HOT_BOOST > 1 ? 10 / MS_TIERED_HOT_BOOST : 1,
 };
 
+/* 1 / ln (1 - 1/one_in) of each rate, for the geometric draws: filled by
+ * ms_sampler_state_init, with the same values every time */
+static double tiered_inv_ln_q[MS_TIERED_N_RATES];
+
 /* Allocations to skip before the next sample at rate 1/ONE_IN, so that
  * each allocation is kept independently with that probability: the gap
  * is geometric, P(gap = k) = (1-p)^k p. */
 static uint32_t
-geometric_gap (MsSamplerState *self, uint32_t one_in)
+geometric_gap (MsSamplerState *self, unsigned rate)
 {
-  if (one_in <= 1)
+  if (tiered_one_in[rate] <= 1)
     return 0;
-  double p = 1.0 / one_in;
-  double gap = ms_math_ln (uniform (self)) / ms_math_ln (1.0 - p);
+  double inv_ln_q;
+  __atomic_load (&tiered_inv_ln_q[rate], &inv_ln_q, __ATOMIC_RELAXED);
+  double gap = ms_math_ln (uniform (self)) * inv_ln_q;
   return gap > 4e9 ? UINT32_MAX : (uint32_t) gap;
 }
 
 void
 ms_sampler_state_init (MsSamplerState *self, uint64_t seed, const MsConfig *config)
 {
+  for (unsigned i = 0; i < MS_TIERED_N_RATES; i++)
+    if (tiered_one_in[i] > 1)
+      {
+        double v = 1.0 / ms_math_ln (1.0 - 1.0 / tiered_one_in[i]);
+        __atomic_store (&tiered_inv_ln_q[i], &v, __ATOMIC_RELAXED);
+      }
   self->rng = seed ? seed : 0x9e3779b97f4a7c15ull;
   (void) next_random (self);
   self->bytes_until_sample = config->sampling == MS_SAMPLING_BYTES ? poisson_gap (self, config->sample_bytes) : 0;
   for (unsigned i = 0; i < MS_TIERED_N_RATES; i++)
-    self->until_sample[i] = geometric_gap (self, tiered_one_in[i]);
+    self->until_sample[i] = geometric_gap (self, i);
 }
 
 static uint64_t
@@ -122,54 +143,24 @@ weight_of (double p)
 }
 
 uint64_t
-ms_sampler_decide (MsSamplerState *self, const MsConfig *config, uint64_t size, uint64_t site_count)
+ms_sampler_tiered_hit (MsSamplerState *self, unsigned rate)
 {
-  if (size < config->min_size)
-    return 0;
+  self->until_sample[rate] = geometric_gap (self, rate);
+  /* an exact integer ratio keeps weights exact: 1 in 25 weighs 25 */
+  return (uint64_t) tiered_one_in[rate] * MS_WEIGHT_ONE;
+}
 
-  switch (config->sampling)
-    {
-    case MS_SAMPLING_EXACT:
-      return MS_WEIGHT_ONE;
-
-    case MS_SAMPLING_TIERED:
-      {
-        if (size > MS_TIERED_LARGE_BYTES)
-          return MS_WEIGHT_ONE;
-        unsigned rate = (size >= MS_TIERED_MEDIUM_BYTES ? 1 : 0) + (site_count >= MS_TIERED_HOT_SITE_COUNT ? 2 : 0);
-        uint32_t one_in = tiered_one_in[rate];
-        if (one_in <= 1)
-          return MS_WEIGHT_ONE;
-        if (MS_LIKELY (self->until_sample[rate] > 0))
-          {
-            self->until_sample[rate]--;
-            return 0;
-          }
-        self->until_sample[rate] = geometric_gap (self, one_in);
-        /* an exact integer ratio keeps weights exact: 1 in 25 weighs 25 */
-        return (uint64_t) one_in * MS_WEIGHT_ONE;
-      }
-
-    case MS_SAMPLING_BYTES:
-      self->bytes_until_sample -= (int64_t) size;
-      if (self->bytes_until_sample > 0)
-        return 0;
-      self->bytes_until_sample = poisson_gap (self, config->sample_bytes);
-      /* P(at least one sample point in SIZE bytes) = 1 - exp(-size/mean) */
-      return weight_of (1.0 - ms_math_exp_neg ((double) size / (double) config->sample_bytes));
-    }
-  return MS_WEIGHT_ONE;
+uint64_t
+ms_sampler_bytes_hit (MsSamplerState *self, uint64_t size, uint64_t mean_bytes)
+{
+  self->bytes_until_sample = poisson_gap (self, mean_bytes);
+  /* P(at least one sample point in SIZE bytes) = 1 - exp(-size/mean) */
+  return weight_of (1.0 - ms_math_exp_neg ((double) size / (double) mean_bytes));
 }
 
 /* ---- frequency table ---- */
 
 #define FREQ_INITIAL_CAPACITY 512u
-
-static inline uint32_t
-freq_slot (uint64_t ip, uint32_t capacity)
-{
-  return (uint32_t) ((ip * 0x9e3779b97f4a7c15ull) >> 32) & (capacity - 1);
-}
 
 int
 ms_freq_table_init (MsFreqTable *self)
@@ -211,7 +202,7 @@ freq_grow (MsFreqTable *self)
       MsFreqEntry *e = &self->table[i];
       if (e->count == 0)
         continue;
-      uint32_t s = freq_slot (e->ip, capacity);
+      uint32_t s = ms_freq_table_slot (e->ip, capacity);
       while (table[s].count != 0)
         s = (s + 1) & (capacity - 1);
       table[s] = *e;
@@ -226,16 +217,9 @@ freq_grow (MsFreqTable *self)
 }
 
 uint64_t
-ms_freq_table_add (MsFreqTable *self, uint64_t ip, uint64_t size)
+ms_freq_table_add_slow (MsFreqTable *self, uint64_t ip, uint64_t size)
 {
-  MsFreqEntry *last = self->last;
-  if (MS_LIKELY (last != NULL && last->ip == ip))
-    {
-      last->bytes += size;
-      return ++last->count;
-    }
-
-  uint32_t s = freq_slot (ip, self->capacity);
+  uint32_t s = ms_freq_table_slot (ip, self->capacity);
   for (;;)
     {
       MsFreqEntry *e = &self->table[s];
@@ -253,7 +237,7 @@ ms_freq_table_add (MsFreqTable *self, uint64_t ip, uint64_t size)
     {
       if (freq_grow (self) < 0)
         return 0;
-      return ms_freq_table_add (self, ip, size);
+      return ms_freq_table_add_slow (self, ip, size);
     }
   self->table[s] = (MsFreqEntry) { .ip = ip, .count = 1, .bytes = size };
   self->last = &self->table[s];
@@ -273,19 +257,9 @@ ms_freq_table_add (MsFreqTable *self, uint64_t ip, uint64_t size)
 static uint64_t *live_table;
 static uint64_t live_mask;
 
-/* How many live addresses hash to each bucket: a free whose bucket counts
- * 0 (nearly every free of an unsampled block) is answered from this
- * 256 KiB array instead of a probe into the 16 MiB table. A counter is
- * raised before its address goes in and lowered after it comes out, so a
- * present address never finds 0. */
-#define LIVE_BUCKETS_LOG2 17
-static uint16_t *live_buckets;
-
-static inline uint16_t *
-live_bucket (uint64_t addr)
-{
-  return &live_buckets[((addr >> 4) * 0xc2b2ae3d27d4eb4full) >> (64 - LIVE_BUCKETS_LOG2)];
-}
+/* A counter is raised before its address goes in and lowered after it
+ * comes out, so that a present address never finds its bucket at 0. */
+uint16_t *ms_live_buckets;
 
 int
 ms_live_set_init (uint32_t capacity_log2)
@@ -295,8 +269,8 @@ ms_live_set_init (uint32_t capacity_log2)
   if (live_table)
     return 0;
   live_table = anon_map (bytes);
-  live_buckets = anon_map (sizeof (uint16_t) << LIVE_BUCKETS_LOG2);
-  if (live_table == NULL || live_buckets == NULL)
+  ms_live_buckets = anon_map (sizeof (uint16_t) << MS_LIVE_BUCKETS_LOG2);
+  if (live_table == NULL || ms_live_buckets == NULL)
     {
       live_table = NULL;
       return -ENOMEM;
@@ -311,7 +285,7 @@ ms_live_set_clear (void)
   if (live_table)
     {
       memset (live_table, 0, (live_mask + 1) * 8);
-      memset (live_buckets, 0, sizeof (uint16_t) << LIVE_BUCKETS_LOG2);
+      memset (ms_live_buckets, 0, sizeof (uint16_t) << MS_LIVE_BUCKETS_LOG2);
     }
 }
 
@@ -326,7 +300,7 @@ ms_live_set_insert (uint64_t addr)
 {
   if (live_table == NULL || addr <= LIVE_TOMBSTONE)
     return false;
-  uint16_t *bucket = live_bucket (addr);
+  uint16_t *bucket = ms_live_bucket (addr);
   __atomic_add_fetch (bucket, 1, __ATOMIC_ACQ_REL);
   uint64_t s = live_slot (addr);
   for (uint32_t i = 0; i < LIVE_MAX_PROBES; i++, s++)
@@ -347,7 +321,7 @@ ms_live_set_remove (uint64_t addr)
 {
   if (live_table == NULL || addr <= LIVE_TOMBSTONE)
     return false;
-  uint16_t *bucket = live_bucket (addr);
+  uint16_t *bucket = ms_live_bucket (addr);
   if (__atomic_load_n (bucket, __ATOMIC_ACQUIRE) == 0)
     return false;
   uint64_t s = live_slot (addr);

@@ -34,45 +34,27 @@
 #define LIVE_SET_LOG2 21
 #define PATH_BYTES 4096
 
-typedef struct Slot Slot;
-struct Slot
+typedef MsTrackerSlot Slot;
+struct MsTrackerSlot
 {
-  MsWriter writer;
-  MsStackTrie trie;
+  /* what every event touches first, ahead of the writer's 4 KiB path */
   MsFreqTable freq;
-  uint32_t index;
-  uint32_t owner_tid;      /* 0 while free */
+  MsStackTrie trie;
   uint64_t allocs;         /* totals of the file, for its CLOSE record */
   uint64_t frees;
   uint64_t bytes_allocated;
   uint64_t bytes_freed;
+  uint32_t index;
+  uint32_t owner_tid;      /* 0 while free */
   Slot *next_free;
+  MsWriter writer;
 };
 
-typedef enum
-{
-  MODE_UNKNOWN = 0, /* no event seen yet: attach on the next one */
-  MODE_TRACKED,
-  MODE_IGNORED,     /* name does not match MEMSCOPE_THREADS, or told to */
-  MODE_DONE,        /* finished (thread exit, stop): never again */
-} ThreadMode;
+__thread MsTrackerThread ms_tracker_tls __attribute__ ((tls_model ("initial-exec"), aligned (64)));
 
-typedef struct
-{
-  Slot *slot;
-  uint32_t epoch;         /* the global epoch last acted on */
-  uint8_t mode;           /* ThreadMode */
-  uint8_t busy;           /* inside the tracker: nested allocations pass through */
-  uint8_t exit_rounds;
-  uint8_t ignored_by_request;
-  uint32_t tid;
-  MsSamplerState sampler;
-  char name[16];
-} ThreadState;
-
-/* initial-exec: the shim is loaded at start-up, so the TLS block is static
- * and no access ever calls into the loader (which could call malloc). */
-static __thread ThreadState tls __attribute__ ((tls_model ("initial-exec")));
+MsTrackerHot ms_tracker_hot __attribute__ ((aligned (64))) = {
+  .epoch = 1,
+};
 
 typedef enum
 {
@@ -84,14 +66,10 @@ typedef enum
 static struct
 {
   int state;                 /* ProcessState */
-  /* Bumped when every thread must look again at shared state: stop,
-   * a thread renamed. Threads compare it with their own copy per event. */
-  uint32_t epoch;
   MsConfig config;
   char base_dir[PATH_BYTES];  /* MEMSCOPE_OUTPUT, absolute */
   char dir[PATH_BYTES];       /* this process's directory */
   pid_t pid;
-  uintptr_t own_start, own_end;
 
   /* Two locks, never held together, so that neither is ever held while
    * waiting for the loader lock and vice versa: a thread inside dlopen holds
@@ -112,7 +90,6 @@ static struct
 } proc = {
   .slot_lock = PTHREAD_MUTEX_INITIALIZER,
   .file_lock = PTHREAD_MUTEX_INITIALIZER,
-  .epoch = 1,
 };
 
 /* ---- small helpers (no stdio, no malloc) ---- */
@@ -204,9 +181,9 @@ bytes_of (const char *s)
 static uint32_t
 gettid_cached (void)
 {
-  if (tls.tid == 0)
-    tls.tid = (uint32_t) ms_syscall6 (SYS_gettid, 0, 0, 0, 0, 0, 0);
-  return tls.tid;
+  if (ms_tracker_tls.tid == 0)
+    ms_tracker_tls.tid = (uint32_t) ms_syscall6 (SYS_gettid, 0, 0, 0, 0, 0, 0);
+  return ms_tracker_tls.tid;
 }
 
 /* ---- the process file ---- */
@@ -403,7 +380,7 @@ static void
 stop_everything (int error)
 {
   __atomic_store_n (&proc.state, PROCESS_STOPPED, __ATOMIC_RELEASE);
-  __atomic_add_fetch (&proc.epoch, 1, __ATOMIC_RELEASE);
+  __atomic_add_fetch (&ms_tracker_hot.epoch, 1, __ATOMIC_RELEASE);
   if (error != 0 && !__atomic_exchange_n (&proc.warned, true, __ATOMIC_ACQ_REL))
     {
       char msg[256];
@@ -496,8 +473,8 @@ static void
 write_thread_name (Slot *slot)
 {
   MsRecord r = { .kind = MS_RECORD_THREAD_NAME, .time_ns = now_ns () };
-  r.u.thread.tid = tls.tid;
-  r.u.thread.name = bytes_of (tls.name);
+  r.u.thread.tid = ms_tracker_tls.tid;
+  r.u.thread.name = bytes_of (ms_tracker_tls.name);
   ms_writer_add (&slot->writer, &r);
 }
 
@@ -510,7 +487,7 @@ read_own_name (char name[16])
   name[15] = '\0';
 }
 
-/* Gives the calling thread a slot. Called with tls.busy set. */
+/* Gives the calling thread a slot. Called with ms_tracker_tls.busy set. */
 static bool
 attach (void)
 {
@@ -539,20 +516,21 @@ attach (void)
     {
       if (error != 0)
         stop_everything (error);
-      tls.mode = MODE_DONE;
+      ms_tracker_tls.mode = MS_THREAD_DONE;
       return false;
     }
 
-  tls.slot = slot;
-  tls.mode = MODE_TRACKED;
-  tls.exit_rounds = 0;
-  ms_sampler_state_init (&tls.sampler, now_ns () ^ ((uint64_t) tls.tid << 32), &proc.config);
-  MsRecord start = { .kind = MS_RECORD_THREAD_START, .time_ns = now_ns (), .u.thread.tid = tls.tid };
+  ms_tracker_tls.slot = slot;
+  ms_tracker_tls.freq = &slot->freq;
+  ms_tracker_tls.mode = MS_THREAD_TRACKED;
+  ms_tracker_tls.exit_rounds = 0;
+  ms_sampler_state_init (&ms_tracker_tls.sampler, now_ns () ^ ((uint64_t) ms_tracker_tls.tid << 32), &proc.config);
+  MsRecord start = { .kind = MS_RECORD_THREAD_START, .time_ns = now_ns (), .u.thread.tid = ms_tracker_tls.tid };
   ms_writer_add (&slot->writer, &start);
   write_thread_name (slot);
   if (proc.exit_key_ok)
     pthread_setspecific (proc.exit_key, slot);
-  debug ("thread ", tls.tid, " attached");
+  debug ("thread ", ms_tracker_tls.tid, " attached");
   return true;
 }
 
@@ -610,17 +588,18 @@ close_slot_file (Slot *slot)
 static void
 detach (bool release)
 {
-  Slot *slot = tls.slot;
+  Slot *slot = ms_tracker_tls.slot;
 
   if (slot == NULL)
     return;
-  write_freq_rows (&slot->writer, &slot->freq, tls.tid);
+  write_freq_rows (&slot->writer, &slot->freq, ms_tracker_tls.tid);
   ms_freq_table_clear (&slot->freq);
-  MsRecord end = { .kind = MS_RECORD_THREAD_END, .time_ns = now_ns (), .u.thread.tid = tls.tid };
+  MsRecord end = { .kind = MS_RECORD_THREAD_END, .time_ns = now_ns (), .u.thread.tid = ms_tracker_tls.tid };
   ms_writer_add (&slot->writer, &end);
-  debug ("thread ", tls.tid, " detached");
+  debug ("thread ", ms_tracker_tls.tid, " detached");
 
-  tls.slot = NULL;
+  ms_tracker_tls.slot = NULL;
+  ms_tracker_tls.freq = NULL;
   pthread_mutex_lock (&proc.slot_lock);
   slot->owner_tid = 0;
   if (release && __atomic_load_n (&proc.state, __ATOMIC_ACQUIRE) == PROCESS_ON)
@@ -636,22 +615,22 @@ detach (bool release)
 static void
 on_thread_exit (void *value)
 {
-  bool was_busy = tls.busy;
+  bool was_busy = ms_tracker_tls.busy;
 
   /* Other keys' destructors run after ours in each round and may free
    * blocks: stay until the last round so those frees are recorded. */
-  if (++tls.exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS && proc.exit_key_ok)
+  if (++ms_tracker_tls.exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS && proc.exit_key_ok)
     {
-      tls.busy = 1;
+      ms_tracker_tls.busy = 1;
       pthread_setspecific (proc.exit_key, value);
-      tls.busy = was_busy;
+      ms_tracker_tls.busy = was_busy;
       return;
     }
-  tls.busy = 1;
-  if (tls.mode == MODE_TRACKED)
+  ms_tracker_tls.busy = 1;
+  if (ms_tracker_tls.mode == MS_THREAD_TRACKED)
     detach (true);
-  tls.mode = MODE_DONE;
-  tls.busy = was_busy;
+  ms_tracker_tls.mode = MS_THREAD_DONE;
+  ms_tracker_tls.busy = was_busy;
 }
 
 /* The slow path of every event: the epoch moved (first event, stop,
@@ -659,75 +638,96 @@ on_thread_exit (void *value)
 static void
 refresh (void)
 {
-  uint32_t epoch = __atomic_load_n (&proc.epoch, __ATOMIC_ACQUIRE);
+  uint32_t epoch = __atomic_load_n (&ms_tracker_hot.epoch, __ATOMIC_ACQUIRE);
   int state = __atomic_load_n (&proc.state, __ATOMIC_ACQUIRE);
 
-  tls.epoch = epoch;
-  if (tls.mode == MODE_DONE)
+  ms_tracker_tls.epoch = epoch;
+  if (ms_tracker_tls.mode == MS_THREAD_DONE)
     return;
   if (state != PROCESS_ON)
     {
-      if (tls.mode == MODE_TRACKED)
+      if (ms_tracker_tls.mode == MS_THREAD_TRACKED)
         detach (false);
       if (state == PROCESS_STOPPED)
-        tls.mode = MODE_DONE;
+        ms_tracker_tls.mode = MS_THREAD_DONE;
       return;
     }
-  if (tls.ignored_by_request)
+  if (ms_tracker_tls.ignored_by_request)
     {
-      tls.mode = MODE_IGNORED;
+      ms_tracker_tls.mode = MS_THREAD_IGNORED;
       return;
     }
 
   char name[16];
   read_own_name (name);
-  bool renamed = memcmp (name, tls.name, sizeof name) != 0;
-  memcpy (tls.name, name, sizeof name);
+  bool renamed = memcmp (name, ms_tracker_tls.name, sizeof name) != 0;
+  memcpy (ms_tracker_tls.name, name, sizeof name);
   bool wanted = ms_config_threads_match (proc.config.threads, name);
 
-  if (tls.mode == MODE_TRACKED)
+  if (ms_tracker_tls.mode == MS_THREAD_TRACKED)
     {
       if (!wanted)
         {
           detach (true);
-          tls.mode = MODE_IGNORED;
+          ms_tracker_tls.mode = MS_THREAD_IGNORED;
         }
       else if (renamed)
-        write_thread_name (tls.slot);
+        write_thread_name (ms_tracker_tls.slot);
     }
   else if (wanted)
     attach ();
   else
-    tls.mode = MODE_IGNORED;
+    ms_tracker_tls.mode = MS_THREAD_IGNORED;
 }
 
-/* Enters the tracker for one event: false when the event is not ours to
- * record. The common case is two compares. */
-static inline bool
-enter (void)
+/* The slow half of enter (): busy, a moved epoch, or not tracked. */
+static __attribute__ ((noinline)) bool
+enter_slow (void)
 {
-  if (MS_UNLIKELY (tls.busy))
+  if (ms_tracker_tls.busy)
     return false;
-  if (MS_UNLIKELY (tls.epoch != __atomic_load_n (&proc.epoch, __ATOMIC_RELAXED)))
+  if (ms_tracker_tls.epoch != __atomic_load_n (&ms_tracker_hot.epoch, __ATOMIC_RELAXED))
     {
       if (__atomic_load_n (&proc.state, __ATOMIC_RELAXED) == PROCESS_OFF)
         return false;
-      tls.busy = 1;
+      ms_tracker_tls.busy = 1;
       int saved = errno;
       refresh ();
       errno = saved;
-      tls.busy = 0;
+      ms_tracker_tls.busy = 0;
     }
-  if (MS_UNLIKELY (tls.mode != MODE_TRACKED))
+  if (ms_tracker_tls.mode != MS_THREAD_TRACKED)
     return false;
-  tls.busy = 1;
+  ms_tracker_tls.busy = 1;
   return true;
+}
+
+/* Enters the tracker for one event in the common case: two compares,
+ * tracked and not busy (one 16-bit word), and no news (the epoch). */
+static inline __attribute__ ((always_inline)) bool
+enter_fast (void)
+{
+  if (MS_LIKELY (ms_tracker_tls.gate == MS_THREAD_GATE_OPEN
+                 && ms_tracker_tls.epoch == __atomic_load_n (&ms_tracker_hot.epoch, __ATOMIC_RELAXED)))
+    {
+      ms_tracker_tls.busy = 1;
+      return true;
+    }
+  return false;
+}
+
+/* Enters the tracker for one event: false when the event is not ours to
+ * record. */
+static inline __attribute__ ((always_inline)) bool
+enter (void)
+{
+  return enter_fast () || enter_slow ();
 }
 
 static inline void
 leave (void)
 {
-  tls.busy = 0;
+  ms_tracker_tls.busy = 0;
 }
 
 static void
@@ -739,21 +739,35 @@ on_write_failure (Slot *slot)
 
 /* ---- events ---- */
 
-/* Innermost frames first; our own frames (this file, the shim) trimmed by
- * address range, not by a count that inlining would change. */
-/* IPS has room for MS_CONFIG_MAX_DEPTH + MAX_OWN_FRAMES entries. */
+/* Innermost frames first, from the caller of the function whose frame
+ * record is FRAME (the preload's wrapper), or else from our caller; our
+ * own frames (this file, the shim) trimmed by address range, not by a
+ * count that inlining would change. IPS has room for MS_CONFIG_MAX_DEPTH
+ * + MAX_OWN_FRAMES entries. */
 static uint32_t
-capture_stack (uint64_t *ips)
+capture_stack (uint64_t *ips, const void *frame)
 {
-  int n = ms_unwind (ips, (int) (proc.config.depth + MAX_OWN_FRAMES));
+  uint32_t depth = ms_tracker_hot.depth;
+  int n = frame != NULL ? ms_unwind_from (frame, ips, (int) (MS_UNWIND_FROM_IS_EXACT ? depth : depth + MAX_OWN_FRAMES))
+                        : ms_unwind (ips, (int) (depth + MAX_OWN_FRAMES));
   int first = 0;
 
-  while (first < n && ips[first] >= proc.own_start && ips[first] < proc.own_end)
+  while (first < n && ips[first] >= ms_tracker_hot.own_start && ips[first] < ms_tracker_hot.own_end)
     first++;
-  uint32_t kept = (uint32_t) (n - first) < proc.config.depth ? (uint32_t) (n - first) : proc.config.depth;
+  uint32_t kept = (uint32_t) (n - first) < depth ? (uint32_t) (n - first) : depth;
   if (first > 0)
     memmove (ips, ips + first, kept * sizeof *ips);
   return kept;
+}
+
+/* ms_writer_reserve for one event record, its common case inline: room
+ * left in the open chunk (the same test the writer makes first). */
+static inline uint8_t *
+reserve_event (MsWriter *w)
+{
+  if (MS_LIKELY (w->pos + MS_HOT_RECORD_MAX_BYTES <= w->limit))
+    return w->pos;
+  return ms_writer_reserve (w, MS_HOT_RECORD_MAX_BYTES);
 }
 
 static void
@@ -761,7 +775,7 @@ record_alloc_event (Slot *slot, MsRecordKind kind, uint64_t old_addr, uint64_t a
                     uint64_t weight, const uint64_t *ips, uint32_t n_ips)
 {
   uint32_t stack = ms_stack_trie_intern (&slot->trie, ips, n_ips, emit_stack_node, slot);
-  uint8_t *rec = ms_writer_reserve (&slot->writer, MS_HOT_RECORD_MAX_BYTES);
+  uint8_t *rec = reserve_event (&slot->writer);
 
   if (MS_UNLIKELY (rec == NULL))
     {
@@ -791,7 +805,7 @@ record_alloc_event (Slot *slot, MsRecordKind kind, uint64_t old_addr, uint64_t a
 static void
 record_free_event (Slot *slot, MsRecordKind kind, uint64_t addr, uint64_t size)
 {
-  uint8_t *rec = ms_writer_reserve (&slot->writer, MS_HOT_RECORD_MAX_BYTES);
+  uint8_t *rec = reserve_event (&slot->writer);
 
   if (MS_UNLIKELY (rec == NULL))
     {
@@ -807,34 +821,18 @@ record_free_event (Slot *slot, MsRecordKind kind, uint64_t addr, uint64_t size)
   slot->frees++;
 }
 
-static bool
-sampling (void)
+/* The kept allocation: into the live set when sampling, its stack, its
+ * record. Out of line, with the stack buffer, so that the path that keeps
+ * nothing has no frame to set up. */
+static __attribute__ ((noinline)) void
+keep_alloc (MsRecordKind kind, uint64_t old_addr, void *ptr, size_t size, uint64_t weight, const void *frame,
+            const uintptr_t *given_ips, unsigned n_given)
 {
-  return proc.config.sampling != MS_SAMPLING_EXACT || proc.config.min_size > 0;
-}
-
-/* Decides and records one allocation (or the allocating half of a realloc). */
-static void
-alloc_common (MsRecordKind kind, uint64_t old_addr, void *ptr, size_t size, uintptr_t call_site,
-              const uintptr_t *given_ips, unsigned n_given)
-{
-  Slot *slot = tls.slot;
-  uint64_t site_count = 0;
+  Slot *slot = ms_tracker_tls.slot;
   uint64_t ips[MS_CONFIG_MAX_DEPTH + MAX_OWN_FRAMES];
   uint32_t n;
 
-  if (proc.config.freq_table || proc.config.sampling == MS_SAMPLING_TIERED)
-    site_count = ms_freq_table_add (&slot->freq, call_site, size);
-
-  uint64_t weight = kind == MS_RECORD_MMAP ? MS_WEIGHT_ONE
-                                           : ms_sampler_decide (&tls.sampler, &proc.config, size, site_count);
-  if (weight == 0)
-    {
-      if (old_addr != 0) /* the old block was recorded: its end must be */
-        record_free_event (slot, MS_RECORD_FREE, old_addr, 0);
-      return;
-    }
-  if (sampling () && kind != MS_RECORD_MMAP && !ms_live_set_insert ((uint64_t) (uintptr_t) ptr))
+  if (ms_tracker_hot.sampling && kind != MS_RECORD_MMAP && !ms_live_set_insert ((uint64_t) (uintptr_t) ptr))
     {
       slot->writer.lost++; /* its free could not be recognised: leave it out */
       if (old_addr != 0)
@@ -843,13 +841,44 @@ alloc_common (MsRecordKind kind, uint64_t old_addr, void *ptr, size_t size, uint
     }
   if (given_ips != NULL)
     {
-      n = n_given < proc.config.depth ? n_given : proc.config.depth;
+      n = n_given < ms_tracker_hot.depth ? n_given : ms_tracker_hot.depth;
       for (uint32_t i = 0; i < n; i++)
         ips[i] = given_ips[i];
     }
   else
-    n = capture_stack (ips);
+    n = capture_stack (ips, frame);
   record_alloc_event (slot, kind, old_addr, (uint64_t) (uintptr_t) ptr, size, weight, ips, n);
+}
+
+/* Counts, decides and records one allocation (or the allocating half of a
+ * realloc). Inline into each entry point: the common tiered case, counted
+ * and skipped, is a dozen instructions. */
+static inline __attribute__ ((always_inline)) void
+alloc_event (MsRecordKind kind, uint64_t old_addr, void *ptr, size_t size, uintptr_t call_site,
+             const void *frame, const uintptr_t *given_ips, unsigned n_given)
+{
+  Slot *slot = ms_tracker_tls.slot;
+  uint64_t site_count = 0;
+  uint64_t weight = MS_WEIGHT_ONE;
+
+  if (ms_tracker_hot.count_sites)
+    site_count = ms_freq_table_add (&slot->freq, call_site, size);
+  if (kind != MS_RECORD_MMAP)
+    {
+      if (size < ms_tracker_hot.min_size)
+        weight = 0;
+      else if (ms_tracker_hot.policy == MS_POLICY_TIERED)
+        weight = ms_sampler_decide_tiered (&ms_tracker_tls.sampler, size, site_count);
+      else if (ms_tracker_hot.policy == MS_POLICY_BYTES)
+        weight = ms_sampler_decide_bytes (&ms_tracker_tls.sampler, size, ms_tracker_hot.sample_bytes);
+    }
+  if (weight == 0)
+    {
+      if (old_addr != 0) /* the old block was recorded: its end must be */
+        record_free_event (slot, MS_RECORD_FREE, old_addr, 0);
+      return;
+    }
+  keep_alloc (kind, old_addr, ptr, size, weight, frame, given_ips, n_given);
 }
 
 /* The event paths leave errno alone without saving it: everything they
@@ -857,21 +886,23 @@ alloc_common (MsRecordKind kind, uint64_t old_addr, void *ptr, size_t size, uint
  * paths that can touch it (refresh, the libunwind fallback) restore it
  * themselves. tests/test-preload.sh checks errno across every wrapper. */
 void
-ms_tracker_on_alloc (void *ptr, size_t size, uintptr_t call_site, MsRecordKind kind)
+ms_tracker_on_alloc (void *ptr, size_t size, const void *frame, MsRecordKind kind)
 {
   if (!enter ())
     return;
-  alloc_common (kind, 0, ptr, size, call_site, NULL, 0);
+  alloc_event (kind, 0, ptr, size, ((const uintptr_t *) frame)[1], frame, NULL, 0);
   leave ();
 }
 
 void
 ms_tracker_on_free (void *ptr)
 {
+  uint64_t addr = (uint64_t) (uintptr_t) ptr;
+
   if (!enter ())
     return;
-  if (!sampling () || ms_live_set_remove ((uint64_t) (uintptr_t) ptr))
-    record_free_event (tls.slot, MS_RECORD_FREE, (uint64_t) (uintptr_t) ptr, 0);
+  if (!ms_tracker_hot.sampling || ms_live_set_remove (addr))
+    record_free_event (ms_tracker_tls.slot, MS_RECORD_FREE, addr, 0);
   leave ();
 }
 
@@ -880,7 +911,7 @@ ms_tracker_on_munmap (void *ptr, size_t size)
 {
   if (!enter ())
     return;
-  record_free_event (tls.slot, MS_RECORD_MUNMAP, (uint64_t) (uintptr_t) ptr, size);
+  record_free_event (ms_tracker_tls.slot, MS_RECORD_MUNMAP, (uint64_t) (uintptr_t) ptr, size);
   leave ();
 }
 
@@ -889,48 +920,56 @@ ms_tracker_on_realloc_begin (void *old_ptr)
 {
   /* Taken out of the live set before libc frees it: afterwards another
    * thread may be handed the address and insert it itself. */
-  if (old_ptr == NULL || !sampling () || tls.busy || tls.mode != MODE_TRACKED)
+  if (old_ptr == NULL || !ms_tracker_hot.sampling || ms_tracker_tls.gate != MS_THREAD_GATE_OPEN)
     return old_ptr != NULL;
   return ms_live_set_remove ((uint64_t) (uintptr_t) old_ptr);
 }
 
-void
-ms_tracker_on_realloc_end (void *old_ptr, bool old_was_recorded, void *new_ptr, size_t size, uintptr_t call_site)
+/* FRAME: as for ms_tracker_on_alloc, or NULL to unwind from here. */
+static void
+realloc_end (void *old_ptr, bool old_was_recorded, void *new_ptr, size_t size, uintptr_t call_site,
+             const void *frame)
 {
   if (!enter ())
     return;
   if (new_ptr == NULL)
     {
       /* failed: the old block lives on */
-      if (old_was_recorded && sampling ())
+      if (old_was_recorded && ms_tracker_hot.sampling)
         ms_live_set_insert ((uint64_t) (uintptr_t) old_ptr);
     }
   else if (old_ptr == NULL || !old_was_recorded)
-    alloc_common (old_ptr == NULL || !sampling () ? MS_RECORD_REALLOC : MS_RECORD_ALLOC, 0, new_ptr, size,
-                  call_site, NULL, 0);
+    alloc_event (old_ptr == NULL || !ms_tracker_hot.sampling ? MS_RECORD_REALLOC : MS_RECORD_ALLOC, 0, new_ptr, size,
+                 call_site, frame, NULL, 0);
   else
-    alloc_common (MS_RECORD_REALLOC, (uint64_t) (uintptr_t) old_ptr, new_ptr, size, call_site, NULL, 0);
+    alloc_event (MS_RECORD_REALLOC, (uint64_t) (uintptr_t) old_ptr, new_ptr, size, call_site, frame, NULL, 0);
   leave ();
+}
+
+void
+ms_tracker_on_realloc_end (void *old_ptr, bool old_was_recorded, void *new_ptr, size_t size, const void *frame)
+{
+  realloc_end (old_ptr, old_was_recorded, new_ptr, size, ((const uintptr_t *) frame)[1], frame);
 }
 
 void
 ms_tracker_on_modules_changed (void)
 {
-  if (__atomic_load_n (&proc.state, __ATOMIC_ACQUIRE) != PROCESS_ON || tls.busy)
+  if (__atomic_load_n (&proc.state, __ATOMIC_ACQUIRE) != PROCESS_ON || ms_tracker_tls.busy)
     return;
-  tls.busy = 1;
+  ms_tracker_tls.busy = 1;
   int saved = errno;
   pthread_mutex_lock (&proc.file_lock);
   ms_module_map_update (write_module, NULL);
   pthread_mutex_unlock (&proc.file_lock);
   errno = saved;
-  tls.busy = 0;
+  ms_tracker_tls.busy = 0;
 }
 
 void
 ms_tracker_on_thread_renamed (void)
 {
-  __atomic_add_fetch (&proc.epoch, 1, __ATOMIC_RELEASE);
+  __atomic_add_fetch (&ms_tracker_hot.epoch, 1, __ATOMIC_RELEASE);
 }
 
 bool
@@ -944,8 +983,10 @@ ms_tracker_tracks_mmap (void)
 void
 ms_tracker_track_alloc (void *ptr, size_t size)
 {
-  if (ptr != NULL)
-    ms_tracker_on_alloc (ptr, size, (uintptr_t) __builtin_return_address (0), MS_RECORD_ALLOC);
+  if (ptr == NULL || !enter ())
+    return;
+  alloc_event (MS_RECORD_ALLOC, 0, ptr, size, (uintptr_t) __builtin_return_address (0), NULL, NULL, 0);
+  leave ();
 }
 
 void
@@ -953,7 +994,7 @@ ms_tracker_track_alloc_with_stack (void *ptr, size_t size, const uintptr_t *ips,
 {
   if (ptr == NULL || !enter ())
     return;
-  alloc_common (MS_RECORD_ALLOC, 0, ptr, size, n_ips ? ips[0] : 0, ips, n_ips);
+  alloc_event (MS_RECORD_ALLOC, 0, ptr, size, n_ips ? ips[0] : 0, NULL, ips, n_ips);
   leave ();
 }
 
@@ -968,7 +1009,7 @@ void
 ms_tracker_track_realloc (void *old_ptr, void *new_ptr, size_t size)
 {
   bool recorded = ms_tracker_on_realloc_begin (old_ptr);
-  ms_tracker_on_realloc_end (old_ptr, recorded, new_ptr, size, (uintptr_t) __builtin_return_address (0));
+  realloc_end (old_ptr, recorded, new_ptr, size, (uintptr_t) __builtin_return_address (0), NULL);
 }
 
 void
@@ -981,8 +1022,8 @@ ms_tracker_label (const void *ptr, size_t size, const char *name, const char *ty
   r.u.label.size = size;
   r.u.label.name = bytes_of (name ? name : "");
   r.u.label.type = bytes_of (type ? type : "");
-  if (ms_writer_add (&tls.slot->writer, &r) < 0)
-    on_write_failure (tls.slot);
+  if (ms_writer_add (&ms_tracker_tls.slot->writer, &r) < 0)
+    on_write_failure (ms_tracker_tls.slot);
   leave ();
 }
 
@@ -991,33 +1032,33 @@ ms_tracker_thread_init (void)
 {
   if (__atomic_load_n (&proc.state, __ATOMIC_ACQUIRE) != PROCESS_ON)
     return -ESRCH;
-  if (tls.mode == MODE_TRACKED)
+  if (ms_tracker_tls.mode == MS_THREAD_TRACKED)
     return 0;
   if (enter ())
     leave ();
-  return tls.mode == MODE_TRACKED ? 0 : -EPERM;
+  return ms_tracker_tls.mode == MS_THREAD_TRACKED ? 0 : -EPERM;
 }
 
 void
 ms_tracker_thread_finalize (void)
 {
-  if (tls.busy || tls.mode != MODE_TRACKED)
+  if (ms_tracker_tls.busy || ms_tracker_tls.mode != MS_THREAD_TRACKED)
     return;
-  tls.busy = 1;
+  ms_tracker_tls.busy = 1;
   detach (true);
-  tls.mode = MODE_DONE;
-  tls.busy = 0;
+  ms_tracker_tls.mode = MS_THREAD_DONE;
+  ms_tracker_tls.busy = 0;
 }
 
 void
 ms_tracker_ignore_current_thread (void)
 {
-  tls.busy = 1;
-  tls.ignored_by_request = 1;
-  if (tls.mode == MODE_TRACKED)
+  ms_tracker_tls.busy = 1;
+  ms_tracker_tls.ignored_by_request = 1;
+  if (ms_tracker_tls.mode == MS_THREAD_TRACKED)
     detach (true);
-  tls.mode = MODE_IGNORED;
-  tls.busy = 0;
+  ms_tracker_tls.mode = MS_THREAD_IGNORED;
+  ms_tracker_tls.busy = 0;
 }
 
 const char *
@@ -1035,9 +1076,31 @@ find_own_range (void)
 
   if (ms_module_map_find_range ((uintptr_t) &ms_tracker_on_alloc, &start, &end))
     {
-      proc.own_start = start;
-      proc.own_end = end;
+      ms_tracker_hot.own_start = start;
+      ms_tracker_hot.own_end = end;
     }
+}
+
+/* Whether some allocations may be left out, so that frees must be looked
+ * up: any sampling, or a minimum size. */
+static bool
+config_samples (const MsConfig *c)
+{
+  return c->sampling != MS_SAMPLING_EXACT || c->min_size > 0;
+}
+
+static void
+set_hot_config (const MsConfig *c)
+{
+  ms_tracker_hot.depth = c->depth;
+  ms_tracker_hot.min_size = c->min_size;
+  ms_tracker_hot.sample_bytes = c->sample_bytes;
+  ms_tracker_hot.policy = c->sampling == MS_SAMPLING_TIERED ? MS_POLICY_TIERED
+               : c->sampling == MS_SAMPLING_BYTES ? MS_POLICY_BYTES
+                                                   : MS_POLICY_ALL;
+  ms_tracker_hot.count_sites = c->freq_table || c->sampling == MS_SAMPLING_TIERED;
+  /* set once the live set exists */
+  __atomic_store_n (&ms_tracker_hot.sampling, 0, __ATOMIC_RELEASE);
 }
 
 static void atfork_prepare (void);
@@ -1064,7 +1127,7 @@ ms_tracker_start (const char *dir, const MsConfig *config)
 
   if (__atomic_load_n (&proc.state, __ATOMIC_ACQUIRE) != PROCESS_OFF)
     return -EALREADY;
-  tls.busy = 1;
+  ms_tracker_tls.busy = 1;
 
   if (config)
     proc.config = *config;
@@ -1075,6 +1138,7 @@ ms_tracker_start (const char *dir, const MsConfig *config)
   if (proc.config.buffer_bytes < MS_WRITER_MIN_CHUNK_BYTES)
     proc.config.buffer_bytes = MS_WRITER_DEFAULT_CHUNK_BYTES;
   proc.config.buffer_bytes = (proc.config.buffer_bytes + 4095) & ~(size_t) 4095;
+  set_hot_config (&proc.config);
 
   /* absolute, so that a chdir() of the program changes nothing */
   size_t len = strlen (dir);
@@ -1097,8 +1161,8 @@ ms_tracker_start (const char *dir, const MsConfig *config)
       proc.pid = getpid ();
       ms_clock_init ();
       find_own_range ();
-      if (sampling ())
-        r = ms_live_set_init (LIVE_SET_LOG2);
+      if (config_samples (&proc.config) && (r = ms_live_set_init (LIVE_SET_LOG2)) == 0)
+        __atomic_store_n (&ms_tracker_hot.sampling, 1, __ATOMIC_RELEASE);
     }
   if (r == 0)
     r = start_process (false);
@@ -1106,7 +1170,7 @@ ms_tracker_start (const char *dir, const MsConfig *config)
     {
       /* nothing started: a later call may try again */
       proc.state = PROCESS_OFF;
-      tls.busy = 0;
+      ms_tracker_tls.busy = 0;
       return r;
     }
 
@@ -1114,17 +1178,17 @@ ms_tracker_start (const char *dir, const MsConfig *config)
     proc.exit_key_ok = pthread_key_create (&proc.exit_key, on_thread_exit) == 0;
   if (!proc.atfork_registered)
     proc.atfork_registered = pthread_atfork (atfork_prepare, atfork_parent, atfork_child) == 0;
-  __atomic_add_fetch (&proc.epoch, 1, __ATOMIC_RELEASE);
+  __atomic_add_fetch (&ms_tracker_hot.epoch, 1, __ATOMIC_RELEASE);
   __atomic_store_n (&proc.state, PROCESS_ON, __ATOMIC_RELEASE);
   debug ("tracing process ", (uint64_t) proc.pid, " started");
-  tls.busy = 0;
+  ms_tracker_tls.busy = 0;
   return 0;
 }
 
 static void
 atfork_prepare (void)
 {
-  tls.busy = 1;
+  ms_tracker_tls.busy = 1;
   pthread_mutex_lock (&proc.slot_lock);
   pthread_mutex_lock (&proc.file_lock);
 }
@@ -1134,7 +1198,7 @@ atfork_parent (void)
 {
   pthread_mutex_unlock (&proc.file_lock);
   pthread_mutex_unlock (&proc.slot_lock);
-  tls.busy = 0;
+  ms_tracker_tls.busy = 0;
 }
 
 /* The child must never write into its parent's files: it drops every
@@ -1159,27 +1223,28 @@ atfork_child (void)
   proc.process_writer_open = false;
   ms_module_map_reset ();
 
-  tls.slot = NULL;
-  tls.mode = MODE_UNKNOWN;
-  tls.tid = 0;
-  tls.epoch = 0;
+  ms_tracker_tls.slot = NULL;
+  ms_tracker_tls.freq = NULL;
+  ms_tracker_tls.mode = MS_THREAD_UNKNOWN;
+  ms_tracker_tls.tid = 0;
+  ms_tracker_tls.epoch = 0;
 
   if (proc.state == PROCESS_ON)
     {
       proc.pid = getpid ();
       if (start_process (true) < 0)
         proc.state = PROCESS_STOPPED;
-      __atomic_add_fetch (&proc.epoch, 1, __ATOMIC_RELEASE);
+      __atomic_add_fetch (&ms_tracker_hot.epoch, 1, __ATOMIC_RELEASE);
     }
-  tls.busy = 0;
+  ms_tracker_tls.busy = 0;
 }
 
 static void
 finish (void)
 {
-  if (tls.mode == MODE_TRACKED)
+  if (ms_tracker_tls.mode == MS_THREAD_TRACKED)
     detach (false);
-  tls.mode = MODE_DONE;
+  ms_tracker_tls.mode = MS_THREAD_DONE;
 
   pthread_mutex_lock (&proc.slot_lock);
   /* Idle slots are nobody's: close them. Slots of threads still running
@@ -1221,11 +1286,11 @@ ms_tracker_stop (void)
 {
   if (__atomic_load_n (&proc.state, __ATOMIC_ACQUIRE) != PROCESS_ON)
     return;
-  tls.busy = 1;
+  ms_tracker_tls.busy = 1;
   __atomic_store_n (&proc.state, PROCESS_STOPPED, __ATOMIC_RELEASE);
-  __atomic_add_fetch (&proc.epoch, 1, __ATOMIC_RELEASE);
+  __atomic_add_fetch (&ms_tracker_hot.epoch, 1, __ATOMIC_RELEASE);
   finish ();
-  tls.busy = 0;
+  ms_tracker_tls.busy = 0;
 }
 
 void

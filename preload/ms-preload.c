@@ -20,7 +20,19 @@
 #include "ms-tracker-private.h"
 
 #define EXPORT __attribute__ ((visibility ("default")))
-#define CALL_SITE ((uintptr_t) __builtin_return_address (0))
+/* The wrapper's frame record: the tracker unwinds from the wrapper's
+ * caller on, without walking its own frames, and takes the wrapper's
+ * return address as the call site. Asking for it gives the wrapper a frame
+ * pointer (three instructions). */
+#define FRAME (__builtin_frame_address (0))
+/* An allocation for the tracker, unless sampling leaves it out: that
+ * common case is decided inline, with no call. */
+static inline __attribute__ ((always_inline)) void
+track_alloc (void *ptr, size_t size, const void *frame)
+{
+  if (!ms_tracker_alloc_skipped (size, ((const uintptr_t *) frame)[1]))
+    ms_tracker_on_alloc (ptr, size, frame, MS_RECORD_ALLOC);
+}
 
 EXPORT void *
 malloc (size_t size)
@@ -30,7 +42,7 @@ malloc (size_t size)
 
   void *ptr = ms_real.malloc (size);
   if (MS_LIKELY (ptr != NULL))
-    ms_tracker_on_alloc (ptr, size, CALL_SITE, MS_RECORD_ALLOC);
+    track_alloc (ptr, size, FRAME);
   return ptr;
 }
 
@@ -45,7 +57,8 @@ free (void *ptr)
   /* Recorded first: once the block is back in the allocator, another
    * thread may be handed the address, and its allocation must come after
    * this free in the merged timeline. */
-  ms_tracker_on_free (ptr);
+  if (!ms_tracker_free_unrecorded (ptr))
+    ms_tracker_on_free (ptr);
   ms_real.free (ptr);
 }
 
@@ -65,12 +78,14 @@ calloc (size_t nmemb, size_t size)
 
   void *ptr = ms_real.calloc (nmemb, size);
   if (MS_LIKELY (ptr != NULL))
-    ms_tracker_on_alloc (ptr, total, CALL_SITE, MS_RECORD_ALLOC);
+    track_alloc (ptr, total, FRAME);
   return ptr;
 }
 
-static void *
-realloc_at (void *old_ptr, size_t size, uintptr_t call_site)
+/* Inlined: FRAME must stay the caller's own, which a tail call to this
+ * would have popped. */
+static inline __attribute__ ((always_inline)) void *
+realloc_at (void *old_ptr, size_t size, const void *frame)
 {
   if (MS_UNLIKELY (ms_bootstrap_owns (old_ptr)))
     {
@@ -92,20 +107,20 @@ realloc_at (void *old_ptr, size_t size, uintptr_t call_site)
       ms_tracker_on_free (old_ptr);
       void *ptr = ms_real.realloc (old_ptr, 0);
       if (ptr != NULL)
-        ms_tracker_on_alloc (ptr, 0, call_site, MS_RECORD_ALLOC);
+        ms_tracker_on_alloc (ptr, 0, frame, MS_RECORD_ALLOC);
       return ptr;
     }
 
   bool old_recorded = ms_tracker_on_realloc_begin (old_ptr);
   void *ptr = ms_real.realloc (old_ptr, size);
-  ms_tracker_on_realloc_end (old_ptr, old_recorded, ptr, size, call_site);
+  ms_tracker_on_realloc_end (old_ptr, old_recorded, ptr, size, frame);
   return ptr;
 }
 
 EXPORT void *
 realloc (void *old_ptr, size_t size)
 {
-  return realloc_at (old_ptr, size, CALL_SITE);
+  return realloc_at (old_ptr, size, FRAME);
 }
 
 EXPORT void *
@@ -118,7 +133,7 @@ reallocarray (void *old_ptr, size_t nmemb, size_t size)
       errno = ENOMEM;
       return NULL;
     }
-  return realloc_at (old_ptr, total, CALL_SITE);
+  return realloc_at (old_ptr, total, FRAME);
 }
 
 EXPORT int
@@ -135,7 +150,7 @@ posix_memalign (void **memptr, size_t alignment, size_t size)
 
   int ret = ms_real.posix_memalign (memptr, alignment, size);
   if (ret == 0) /* *memptr is unspecified on failure */
-    ms_tracker_on_alloc (*memptr, size, CALL_SITE, MS_RECORD_ALLOC);
+    track_alloc (*memptr, size, FRAME);
   return ret;
 }
 
@@ -148,7 +163,7 @@ posix_memalign (void **memptr, size_t alignment, size_t size)
       return ms_bootstrap_alloc (size, align_expr, false);                     \
     void *ptr = ms_real.name args;                                             \
     if (MS_LIKELY (ptr != NULL))                                               \
-      ms_tracker_on_alloc (ptr, size, CALL_SITE, MS_RECORD_ALLOC);             \
+      track_alloc (ptr, size, FRAME);                                          \
     return ptr;                                                                \
   }
 
@@ -169,24 +184,25 @@ malloc_usable_size (void *ptr)
 
 /* ---- anonymous mappings (MEMSCOPE_MMAP=1) ---- */
 
-static void *
-track_mapping (void *ptr, size_t length, int flags, uintptr_t call_site)
+/* Inlined, as realloc_at is. */
+static inline __attribute__ ((always_inline)) void *
+track_mapping (void *ptr, size_t length, int flags, const void *frame)
 {
   if (ptr != MAP_FAILED && (flags & MAP_ANONYMOUS) && ms_tracker_tracks_mmap ())
-    ms_tracker_on_alloc (ptr, length, call_site, MS_RECORD_MMAP);
+    ms_tracker_on_alloc (ptr, length, frame, MS_RECORD_MMAP);
   return ptr;
 }
 
 EXPORT void *
 mmap (void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 {
-  return track_mapping (ms_preload_real_mmap (addr, length, prot, flags, fd, offset), length, flags, CALL_SITE);
+  return track_mapping (ms_preload_real_mmap (addr, length, prot, flags, fd, offset), length, flags, FRAME);
 }
 
 EXPORT void *
 mmap64 (void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 {
-  return track_mapping (ms_preload_real_mmap (addr, length, prot, flags, fd, offset), length, flags, CALL_SITE);
+  return track_mapping (ms_preload_real_mmap (addr, length, prot, flags, fd, offset), length, flags, FRAME);
 }
 
 EXPORT int
@@ -213,7 +229,7 @@ mremap (void *old_address, size_t old_size, size_t new_size, int flags, ...)
   if (ptr != MAP_FAILED && ms_tracker_tracks_mmap ())
     {
       ms_tracker_on_munmap (old_address, old_size);
-      ms_tracker_on_alloc (ptr, new_size, CALL_SITE, MS_RECORD_MMAP);
+      ms_tracker_on_alloc (ptr, new_size, FRAME, MS_RECORD_MMAP);
     }
   return ptr;
 }
