@@ -906,7 +906,7 @@
     const fmt = binary
       ? (v) => (v === 0 ? '0' : +(v / base).toFixed(2) + ' ' + BYTE_UNITS[u] + (unit === 'brate' ? '/s' : ''))
       : AXIS_FMT[unit] || AXIS_FMT.num;
-    return { max, ticks: ticks(0, max, n), fmt };
+    return { max, ticks: ticks(0, max / base, n).map((v) => v * base), fmt };
   }
 
   const VALUE_FMT = {
@@ -933,11 +933,14 @@
   // Time charts: several series over time, hover read-out, brush to zoom.
   // Charts of one view share a zoom, so the time ranges stay aligned.
 
-  function makeZoom (key, full) {
+  // A zoom over the scope's time: a child process starts zoomed on its own
+  // life, which can be a small part of the run.
+  function makeZoom (key, sc, full) {
     const saved = ui.zoom.get(key);
+    const life = sc.proc ? processSpan(sc.proc, full) : null;
     const z = {
       full,
-      dom: saved && saved[0] >= full[0] && saved[1] <= full[1] && saved[1] > saved[0] ? saved.slice() : full.slice(),
+      dom: saved && saved[0] >= full[0] && saved[1] <= full[1] && saved[1] > saved[0] ? saved.slice() : life || full.slice(),
       charts: [],
       listeners: [],
       set (a, b) {
@@ -964,6 +967,30 @@
       },
     };
     return z;
+  }
+
+  // From a process' first allocation or sample to its last, with a margin;
+  // null when that is most of the run anyway.
+  function processSpan (proc, full) {
+    const tl = obj(proc.timeline);
+    const bucket = tl.bucket_ns || 0;
+    let a = Infinity;
+    let b = -Infinity;
+    for (const p of arr(tl.points)) {
+      if (p.allocations > 0 || p.frees > 0 || p.live_bytes > 0) {
+        a = Math.min(a, p.time_ns);
+        b = Math.max(b, p.time_ns + bucket);
+      }
+    }
+    for (const p of resourceSeries(proc)) {
+      a = Math.min(a, p.time_ns);
+      b = Math.max(b, p.time_ns);
+    }
+    if (!(b > a)) return null;
+    const pad = (b - a) * 0.05;
+    a = Math.max(full[0], a - pad);
+    b = Math.min(full[1], b + pad);
+    return b - a < (full[1] - full[0]) * 0.8 ? [a, b] : null;
   }
 
   function zoomTools (z) {
@@ -1179,9 +1206,11 @@
     return h('div', { class: 'legend' }, series.map((s) => h('span', { class: s.cls }, h('i', { class: s.dashed ? 'dashed' : null }), h('span', { style: 'color:var(--fg-2)', text: s.name }))));
   }
 
-  // Heap series from a timeline: live bytes at each bucket's end, and the
-  // most that was live within it (so that no peak is lost).
-  function heapSeries (tl, duration) {
+  // Heap series from the scope's timeline: live bytes at each bucket's end,
+  // and the most that was live within it (so that no peak is lost). What
+  // is live after the last event stays so until the scope's end.
+  function heapSeries (sc, duration) {
+    const tl = sc.timeline;
     const pts = arr(tl.points);
     const bucket = tl.bucket_ns || 0;
     const live = [[0, 0]];
@@ -1190,6 +1219,16 @@
       const end = Math.min(p.time_ns + bucket, duration || p.time_ns + bucket);
       live.push([end, p.live_bytes]);
       max.push([Math.min(p.time_ns + bucket / 2, end), p.live_max_bytes]);
+    }
+    let last = sc.proc ? 0 : duration;
+    for (const p of sc.seriesProcs) {
+      const s = resourceSeries(p);
+      if (s.length) last = Math.max(last, s[s.length - 1].time_ns);
+    }
+    const tail = live[live.length - 1];
+    if (pts.length && last > tail[0]) {
+      live.push([last, tail[1]]);
+      max.push([tail[0], tail[1]], [last, tail[1]]);
     }
     return { live, max };
   }
@@ -1377,7 +1416,7 @@
       card('temporary', 'Temporary allocations', T.temporary_allocations, 'count', { est, sub: tempPct != null ? fmtPct(tempPct) + ' of all' + (isNum(T.temporary_bytes) ? ' · ' + fmtBytes(T.temporary_bytes) : '') : null }),
       card('cross-thread', 'Cross-thread frees', T.cross_thread_frees, 'count', { est, sub: isNum(T.cross_thread_bytes) ? fmtBytes(T.cross_thread_bytes) : 'freed by another thread' }),
       card('threads', 'Threads', sc.threads.length, 'count', { sub: isNum(T.threads) && T.threads !== sc.threads.length ? fmtCount(T.threads) + ' recorded' : null }),
-      card('processes', 'Processes', sc.proc ? 1 : M.processes.length || T.processes, 'count', { sub: M.multi ? 'children followed' : null }));
+      card('processes', 'Processes', sc.proc ? 1 : M.processes.length || T.processes, 'count', { sub: M.multi && !sc.proc ? 'children followed' : null }));
     main.appendChild(cards);
 
     // Run details and resources side by side.
@@ -1420,14 +1459,14 @@
 
     // Heap timeline.
     const dur = durationOf(sc);
-    const hs = heapSeries(sc.timeline, dur);
+    const hs = heapSeries(sc, dur);
     const rss = rssSeries(sc);
     const series = [
       { name: 'Live heap', cls: 's1', pts: hs.live, kind: 'area' },
       { name: 'Most live in interval', cls: 's1', pts: hs.max, dashed: true },
     ];
     if (rss.length) series.push({ name: 'RSS', cls: 's2', pts: rss });
-    const z = makeZoom('overview:' + (sc.pid || 'all'), [0, dur]);
+    const z = makeZoom('overview:' + (sc.pid || 'all'), sc, [0, dur]);
     const chartPanel = panel('Heap over time', { est: true, tools: h('div', { class: 'toolbar' }, legend(series), h('a', { href: buildHash('timeline', {}), text: 'Timeline →' })) });
     main.appendChild(chartPanel);
     const body = $('.panel-body', chartPanel);
@@ -1485,10 +1524,10 @@
   function viewTimeline (main) {
     const sc = scope();
     const dur = durationOf(sc);
-    const z = makeZoom('timeline:' + (sc.pid || 'all'), [0, dur]);
+    const z = makeZoom('timeline:' + (sc.pid || 'all'), sc, [0, dur]);
     main.appendChild(pageHead('Timeline', 'The heap, the allocation rate and the program\'s resources over ' + fmtNs(dur) + (sc.label ? ', ' + sc.label : '') + '.', zoomTools(z)));
     const tl = sc.timeline;
-    const hs = heapSeries(tl, dur);
+    const hs = heapSeries(sc, dur);
     const rss = rssSeries(sc);
     const add = (title, series, unit, opts) => {
       opts = opts || {};
@@ -1620,7 +1659,10 @@
     const kv = h('dl', { class: 'kv' });
     const add = (k, v) => kv.append(h('dt', { text: k }), h('dd', null, v));
     add('Thread', threadLabel(t.tid, t.name) + ' · process ' + t.pid);
-    add('Lifetime', fmtNs(t.first_ns) + ' → ' + fmtNs(t.last_ns) + ' (' + fmtNs(Math.max(0, (t.last_ns || 0) - (t.first_ns || 0))) + ')');
+    const life = h('div', { class: 'lifebar', title: 'the thread\'s life within the run; the red mark is its peak' },
+      h('i', { style: 'left:' + (100 * (t.first_ns || 0) / dur).toFixed(2) + '%;width:' + (100 * Math.max(0, (t.last_ns || 0) - (t.first_ns || 0)) / dur).toFixed(2) + '%' }),
+      isNum(t.peak_time_ns) && t.peak_live_bytes > 0 ? h('b', { style: 'left:' + (100 * t.peak_time_ns / dur).toFixed(2) + '%' }) : null);
+    add('Lifetime', h('div', null, fmtNs(t.first_ns) + ' → ' + fmtNs(t.last_ns) + ' (' + fmtNs(Math.max(0, (t.last_ns || 0) - (t.first_ns || 0))) + ')', life));
     add('Allocated', fmtCount(t.allocations) + ' blocks, ' + fmtBytes(t.bytes_allocated) + ' (' + fmtBytesExact(t.bytes_allocated) + ')');
     add('Freed', fmtCount(t.frees) + ' blocks, ' + fmtBytes(t.bytes_freed));
     add('Peak live', fmtBytes(t.peak_live_bytes) + ' at ' + fmtNs(t.peak_time_ns));
@@ -1630,9 +1672,6 @@
     add('Reallocs', fmtCount(t.reallocs));
     add('CPU · I/O', fmtPct(t.cpu_percent) + ' · ' + (isNum(t.io_rate) ? fmtFixed(t.io_rate, 1) + ' waits/s' : '—'));
     add('Role · alert', h('span', null, h('span', { class: 'badge role', text: t.role || '—' }), ' ', h('span', { class: 'badge ' + (t.alert || 'normal'), text: t.alert || 'normal' })));
-    const life = h('div', { class: 'lifebar', title: 'the thread\'s life within the run; the red mark is its peak' },
-      h('i', { style: 'left:' + (100 * (t.first_ns || 0) / dur).toFixed(2) + '%;width:' + (100 * Math.max(0, (t.last_ns || 0) - (t.first_ns || 0)) / dur).toFixed(2) + '%' }),
-      isNum(t.peak_time_ns) && t.peak_live_bytes > 0 ? h('b', { style: 'left:' + (100 * t.peak_time_ns / dur).toFixed(2) + '%' }) : null);
     const side = h('div');
     if (M.rankings) {
       const rk = obj(M.rankings.rankings);
@@ -1648,7 +1687,7 @@
           ': ' + fmtCount(r.blocks) + ' blocks, ' + fmtBytes(r.bytes) + (r.top_function ? ' (' + r.top_function + ')' : ''),
       })))));
     }
-    return h('div', { class: 'thread-details', dataset: { tid: String(t.tid) } }, life, h('div', { class: 'grid-2' }, kv, side));
+    return h('div', { class: 'thread-details', dataset: { tid: String(t.tid) } }, h('div', { class: 'grid-2' }, kv, side));
   }
 
   // ---- Call stacks ----
@@ -1735,6 +1774,11 @@
     return root;
   }
 
+  function sortedKids (n) {
+    if (!n.sorted) n.sorted = Array.from(n.kids.values()).sort((a, b) => b.value - a.value);
+    return n.sorted;
+  }
+
   const FLAME_HUES = [18, 32, 45, 8, 200, 160, 265, 330, 95, 220];
 
   function flameColour (node, dark) {
@@ -1809,24 +1853,43 @@
       let drawn = 0;
       while (stack.length && drawn < 8000) {
         const [n, x, d] = stack.pop();
-        const kids = Array.from(n.kids.values()).sort((a, b) => b.value - a.value);
         let cx = x;
-        for (const c of kids) {
+        let small = null;
+        for (const c of sortedKids(n)) {
           const cw = c.value / focus.value * width;
           if (cw >= minPx) {
             nodes.push({ n: c, x: cx, w: cw, d: d + 1 });
             drawn++;
-            if (d + 1 > maxDepth) maxDepth = d + 1;
+            maxDepth = Math.max(maxDepth, d + 1);
             stack.push([c, cx, d + 1]);
+          } else {
+            // Callees too narrow to draw one by one share one box.
+            if (!small) small = { n: { name: '', other: true, value: 0, self: 0, kids: new Map(), parent: n, count: 0 }, x: cx, w: 0, d: d + 1, rest: true };
+            small.n.value += c.value;
+            small.n.count++;
+            small.w += cw;
           }
           cx += cw;
         }
+        if (small && small.w >= minPx) {
+          small.n.name = small.n.count + ' smaller';
+          nodes.push(small);
+          maxDepth = Math.max(maxDepth, d + 1);
+        }
       }
+      // What the search matches: each match counted once, not again under
+      // a matching caller (recursion).
+      const countMatches = (n) => {
+        if (n.name.toLowerCase().includes(q)) return n.value;
+        let sum = 0;
+        for (const c of n.kids.values()) sum += countMatches(c);
+        return sum;
+      };
+      if (q) matched = countMatches(focus);
       const frag = document.createDocumentFragment();
       for (const it of nodes) {
         const n = it.n;
-        const isMatch = q && n.name.toLowerCase().includes(q);
-        if (isMatch && !it.anc) matched += n.value;
+        const isMatch = q && !it.rest && n.name.toLowerCase().includes(q);
         const el = document.createElement('div');
         el.className = 'fn' + (n.inlined ? ' inlined' : '') + (it.anc ? ' ancestor' : '') + (n.other ? ' other' : '') + (q ? (isMatch ? ' match' : ' dim') : '');
         el.style.left = (it.x / width * 100).toFixed(3) + '%';
@@ -1837,6 +1900,10 @@
         el.dataset.depth = String(it.d);
         el.dataset.name = n.name;
         el.addEventListener('mousemove', (ev) => {
+          if (it.rest) {
+            showTip(ev, n.count + ' callees too narrow to draw', [{ k: W.label, v: W.fmt(n.value) }, { k: 'of all', v: fmtPct(100 * n.value / root.value, 1) }]);
+            return;
+          }
           showTip(ev, n === root ? 'all stacks' : n.name, [
             { k: W.label, v: W.fmt(n.value) },
             { k: 'of all', v: fmtPct(100 * n.value / root.value, 1) },
@@ -1850,7 +1917,8 @@
         el.addEventListener('mouseleave', hideTip);
         el.addEventListener('click', () => {
           hideTip();
-          ui.flameFocus = n === focus && n.parent ? pathOf(n.parent) : pathOf(n);
+          const target = it.rest ? n.parent : n;
+          ui.flameFocus = target === focus && target.parent ? pathOf(target.parent) : pathOf(target);
           draw();
         });
         frag.appendChild(el);
@@ -1920,8 +1988,8 @@
       card('peak-blocks', 'Live blocks at the peak', T.peak_live_blocks, 'count', { est: true }),
       card('peak-time', 'When', isNum(T.peak_time_ns) ? fmtNs(T.peak_time_ns) : '—', 'text', { sub: isNum(T.peak_time_ns) && dur ? fmtPct(100 * T.peak_time_ns / dur) + ' into the run' : null }),
       card('peak-rss', 'Peak RSS', sc.resources ? fmtBytes(sc.resources.rss_max_bytes) : '—', 'text', { sub: sc.resources ? 'resident memory' : 'not sampled' })));
-    const hs = heapSeries(sc.timeline, dur);
-    const z = makeZoom('peak:' + (sc.pid || 'all'), [0, dur]);
+    const hs = heapSeries(sc, dur);
+    const z = makeZoom('peak:' + (sc.pid || 'all'), sc, [0, dur]);
     const cp = panel('Live heap', { est: true, tools: zoomTools(z) });
     main.appendChild(cp);
     if (arr(sc.timeline.points).length) {
@@ -2078,7 +2146,8 @@
     const cs = Math.max(16, Math.min(36, Math.floor(((parent.clientWidth || 900) - 200) / Math.max(1, freers.length))));
     const lw = 180;
     const th = 110;
-    const width = lw + freers.length * cs + 10;
+    // Room on the right for the last column's slanted name.
+    const width = lw + freers.length * cs + 130;
     const height = th + owners.length * cs + 26;
     const root = svg('svg', { width: String(width), height: String(height), role: 'img', 'aria-label': 'cross-thread frees heat map' });
     freers.forEach((f, j) => {
@@ -2386,7 +2455,7 @@
       const box = $('.flame', main);
       if (!box) return;
       out.flameNodes = box.dataset.nodes;
-      const kids = $$('.fn', box).filter((el) => el.dataset.depth === '1' && el.textContent);
+      const kids = $$('.fn', box).filter((el) => el.dataset.depth === '1' && el.textContent && !el.classList.contains('other'));
       if (kids.length) {
         click(kids[0]);
         expect(box.dataset.focus === kids[0].dataset.name, 'clicking a box does not zoom into it');
