@@ -547,7 +547,7 @@
     if (kind === 'count') main = fmtCount(value);
     else if (kind === 'bytes') {
       main = fmtBytes(value);
-      exact = isNum(value) ? fmtBytesExact(value) : null;
+      exact = fmtBytesExact(value);
     } else main = value == null ? '—' : String(value);
     return h('div', { class: 'card' + (opts.tone ? ' ' + opts.tone : ''), dataset: { figure }, title: opts.title || null },
       h('div', { class: 'label' }, h('span', { text: label }), opts.est ? maybeEst() : null),
@@ -678,6 +678,14 @@
         if (title) td.title = title;
         put(td, [content]);
         tr.appendChild(td);
+      }
+      if (o.expand || o.onRow) {
+        tr.tabIndex = 0;
+        tr.addEventListener('keydown', (ev) => {
+          if (ev.target !== tr || (ev.key !== 'Enter' && ev.key !== ' ')) return;
+          ev.preventDefault();
+          tr.click();
+        });
       }
       tr.addEventListener('click', (ev) => {
         if (ev.target.closest('a, button, input, select')) return;
@@ -1426,7 +1434,7 @@
     kv('Program', sc.proc ? sc.proc.program : t.program || '—');
     kv('Command line', sc.proc ? sc.proc.command_line : t.command_line || '—', true);
     if (t.exe || (sc.proc && sc.proc.exe)) kv('Executable', (sc.proc ? sc.proc.exe : t.exe) || '—', true);
-    kv('PID', String(sc.proc ? sc.proc.pid : t.pid) + (sc.proc ? ' (parent ' + sc.proc.ppid + ')' : ''));
+    kv('PID', FORMAT.text(sc.proc ? sc.proc.pid : t.pid) + (sc.proc ? ' (parent ' + FORMAT.text(sc.proc.ppid) + ')' : ''));
     kv('Started', fmtWall(t.start_wall_ns));
     kv('Duration', fmtNs(T.duration_ns));
     kv('Sampling', h('span', null, est ? (t.sampling || 'sampled') + ' — figures are estimates ' : (t.sampling || 'exact') + ' — every event recorded', est ? estBadge() : null));
@@ -1512,7 +1520,8 @@
         h('span', { class: 'badge ' + (b.severity || 'medium'), text: b.severity || 'medium' }),
         h('span', { class: 'f-kind', text: kind[0] }),
         h('span', { class: 'f-subject', text: b.subject || '' }),
-        h('span', { class: 'f-value', text: isNum(b.value) ? kind[1](b.value) : '' })),
+        h('span', { class: 'f-value', text: isNum(b.value) ? kind[1](b.value) : '' }),
+        b.kind !== 'cpu-tracks-allocation' && b.kind !== 'realloc-growth-chain' ? maybeEst() : null),
       h('div', { class: 'f-evidence', text: b.evidence || '' }),
       full && b.location ? h('div', { class: 'f-hint' }, 'At ', h('code', { text: b.location })) : null,
       full && isNum(b.tid) ? h('div', { class: 'f-hint' }, h('a', { href: buildHash('threads', { tid: String(b.tid) }), text: 'Thread ' + b.tid + ' →' })) : null,
@@ -1594,7 +1603,7 @@
     }
 
     const columns = [
-      { key: 'tid', label: 'TID', type: 'count', cell: (r) => String(r.tid) },
+      { key: 'tid', label: 'TID', type: 'count', cell: (r) => FORMAT.text(r.tid) },
       { key: 'name', label: 'Name', type: 'text', cls: 'fn', cell: (r) => h('span', null, r.name || '—', r.traced === false ? ' ' : null, r.traced === false ? h('span', { class: 'badge', title: 'seen by the monitor, not traced', text: 'not traced' }) : null) },
       { key: 'role', label: 'Role', type: 'text', cell: (r) => h('span', { class: 'badge role', text: r.role || '—' }) },
       { key: 'alert', label: 'Alert', type: 'text', sort: (r) => ALERT_ORDER[r.alert] || 0, cell: (r) => h('span', { class: 'badge ' + (r.alert || 'normal'), text: r.alert || 'normal' }) },
@@ -1607,7 +1616,7 @@
       { key: 'alloc_rate', label: 'Rate', type: 'rate', est: true, help: 'allocations per second over the thread\'s life' },
       { key: 'cpu_percent', label: 'CPU', type: 'pct' },
     ];
-    if (M.multi && !sc.proc) columns.unshift({ key: 'pid', label: 'PID', type: 'count', cell: (r) => String(r.pid) });
+    if (M.multi && !sc.proc) columns.unshift({ key: 'pid', label: 'PID', type: 'count', cell: (r) => FORMAT.text(r.pid) });
     const alertFilter = ui.alertFilter;
     const chips = h('div', { class: 'chips', role: 'group', 'aria-label': 'Alert level' },
       [['all', 'All'], ['high', 'High'], ['medium', 'Medium'], ['normal', 'Normal']].map(([k, label]) =>
@@ -2121,20 +2130,32 @@
       parent.appendChild(emptyNote('No cross-thread frees', 'Each thread freed only its own blocks.'));
       return;
     }
-    // The threads that hand over the most, at most 40 on each axis.
-    const weight = new Map();
+    // The 40 threads whose blocks others free the most, as rows, and the
+    // threads that free them, as columns in the order they first appear
+    // down the rows (a hand-off pattern reads as a diagonal).
     const name = new Map();
     const k = (pid, tid) => pid + ':' + tid;
+    const given = new Map();
     for (const r of rows) {
-      weight.set(k(r.pid, r.owner_tid), (weight.get(k(r.pid, r.owner_tid)) || 0) + r.bytes);
-      weight.set(k(r.pid, r.freer_tid), (weight.get(k(r.pid, r.freer_tid)) || 0) + r.bytes);
+      given.set(k(r.pid, r.owner_tid), (given.get(k(r.pid, r.owner_tid)) || 0) + r.bytes);
       name.set(k(r.pid, r.owner_tid), threadLabel(r.owner_tid, r.owner_name));
       name.set(k(r.pid, r.freer_tid), threadLabel(r.freer_tid, r.freer_name));
     }
     const cap = 40;
-    const top = Array.from(weight.keys()).sort((a, b) => weight.get(b) - weight.get(a)).slice(0, cap);
-    const owners = top.filter((t) => rows.some((r) => k(r.pid, r.owner_tid) === t));
-    const freers = top.filter((t) => rows.some((r) => k(r.pid, r.freer_tid) === t));
+    const owners = Array.from(given.keys()).sort((a, b) => given.get(b) - given.get(a)).slice(0, cap);
+    const rank = new Map(owners.map((o, i) => [o, i]));
+    const freers = [];
+    const seen = new Set();
+    const ordered = rows.filter((r) => rank.has(k(r.pid, r.owner_tid)))
+      .sort((a, b) => rank.get(k(a.pid, a.owner_tid)) - rank.get(k(b.pid, b.owner_tid)) || b.bytes - a.bytes);
+    for (const r of ordered) {
+      const f = k(r.pid, r.freer_tid);
+      if (!seen.has(f) && freers.length < cap) {
+        seen.add(f);
+        freers.push(f);
+      }
+    }
+    const hidden = given.size > owners.length || new Set(rows.map((r) => k(r.pid, r.freer_tid))).size > freers.length;
     const cell = new Map();
     let max = 0;
     for (const r of rows) {
@@ -2179,7 +2200,7 @@
     root.appendChild(svg('text', { x: '4', y: String(th - 6), style: 'font-family:var(--sans);font-weight:600' }, 'allocated by ↓'));
     const box = h('div', { class: 'heat', dataset: { rows: String(owners.length), cols: String(freers.length) } }, root);
     parent.appendChild(box);
-    if (weight.size > cap) parent.appendChild(h('p', { class: 'note', text: 'The ' + cap + ' threads that hand over the most bytes are shown; the table below has every pair.' }));
+    if (hidden) parent.appendChild(h('p', { class: 'note', text: 'The ' + cap + ' threads whose blocks others free the most are shown, with the threads that free them; the table below has every pair.' }));
   }
 
   function parseColour (s) {
@@ -2266,8 +2287,8 @@
     const tbl = dataTable({
       key: 'processes',
       columns: [
-        { key: 'pid', label: 'PID', type: 'count', cell: (r) => String(r.pid) },
-        { key: 'ppid', label: 'Parent', type: 'count', cell: (r) => String(r.ppid) },
+        { key: 'pid', label: 'PID', type: 'count', cell: (r) => FORMAT.text(r.pid) },
+        { key: 'ppid', label: 'Parent', type: 'count', cell: (r) => FORMAT.text(r.ppid) },
         { key: 'program', label: 'Program', type: 'text', cls: 'fn', cell: (r) => h('span', { title: r.command_line || null }, r.program || '?', r.exited_normally === false ? ' ' : null, r.exited_normally === false ? h('span', { class: 'badge high', text: 'no exit' }) : null) },
         { key: 'threads', label: 'Threads', type: 'count' },
         { key: 'allocations', label: 'Allocations', type: 'count', est: true },
