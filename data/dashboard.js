@@ -70,6 +70,11 @@
     return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
   }
 
+  // On an axis, round times need no decimals: 50 ms, 1.5 s.
+  function fmtNsAxis (ns) {
+    return fmtNs(ns).replace(/(\.\d*?)0+ /, '$1 ').replace('. ', ' ');
+  }
+
   function fmtPct (p, digits) {
     if (!isNum(p)) return '—';
     const d = digits != null ? digits : Math.abs(p) < 10 ? 1 : 0;
@@ -578,7 +583,7 @@
 
   function pctBar (pct) {
     const w = Math.max(0, Math.min(100, isNum(pct) ? pct : 0));
-    return h('span', { class: 'bar-cell' }, h('span', { class: 'bar' }, h('i', { style: 'width:' + w.toFixed(1) + '%' })), h('span', { text: fmtPct(pct) }));
+    return h('span', { class: 'bar-cell' }, h('span', { class: 'bar' }, h('i', { style: 'width:' + w.toFixed(1) + '%' })), h('span', { text: fmtPct(pct, 1) }));
   }
 
   function isSystemFrame (f) {
@@ -1097,7 +1102,7 @@
       for (const t of xt) {
         const x = sx(t);
         axis.appendChild(svg('line', { x1: x.toFixed(1), x2: x.toFixed(1), y1: String(m.t + ih), y2: String(m.t + ih + 4) }));
-        axis.appendChild(svg('text', { x: x.toFixed(1), y: String(m.t + ih + 17), 'text-anchor': 'middle' }, fmtNs(t)));
+        axis.appendChild(svg('text', { x: x.toFixed(1), y: String(m.t + ih + 17), 'text-anchor': 'middle' }, fmtNsAxis(t)));
       }
       axis.appendChild(svg('line', { x1: String(m.l), x2: String(m.l + iw), y1: String(m.t + ih + 0.5), y2: String(m.t + ih + 0.5) }));
       root.appendChild(axis);
@@ -1900,11 +1905,11 @@
         const n = it.n;
         const isMatch = q && !it.rest && n.name.toLowerCase().includes(q);
         const el = document.createElement('div');
-        el.className = 'fn' + (n.inlined ? ' inlined' : '') + (it.anc ? ' ancestor' : '') + (n.other ? ' other' : '') + (q ? (isMatch ? ' match' : ' dim') : '');
+        el.className = 'fn' + (n === root ? ' root' : '') + (n.inlined ? ' inlined' : '') + (it.anc ? ' ancestor' : '') + (n.other ? ' other' : '') + (q ? (isMatch ? ' match' : ' dim') : '');
         el.style.left = (it.x / width * 100).toFixed(3) + '%';
         el.style.width = 'calc(' + (it.w / width * 100).toFixed(3) + '% - 1px)';
         el.style.top = (it.d * rowH) + 'px';
-        if (!n.other) el.style.background = n === root ? 'var(--grid)' : flameColour(n, dark);
+        if (!n.other && n !== root) el.style.background = flameColour(n, dark);
         if (it.w > 28) el.textContent = n === root ? 'all — ' + W.fmt(root.value) : n.name;
         el.dataset.depth = String(it.d);
         el.dataset.name = n.name;
