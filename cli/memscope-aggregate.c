@@ -43,7 +43,7 @@ static const GOptionEntry entries[] = {
     N_("Name the JSON reports PREFIX_*.json (default: the program's name)"), N_("PREFIX") },
   { "report", 'r', 0, G_OPTION_ARG_STRING, &opt_report,
     N_("Table to print: summary, threads, stacks, leaks, peak, temporary, timeline, interactions, bottlenecks, "
-       "sizes (default: summary)"),
+       "sizes, labels (default: summary)"),
     N_("REPORT") },
   { "format", 'f', 0, G_OPTION_ARG_STRING, &opt_format,
     N_("text, tsv, json or collapsed (default: text on a terminal, tsv otherwise)"), N_("FORMAT") },
@@ -69,7 +69,8 @@ static const GOptionEntry entries[] = {
 };
 
 static const char *const report_choices[] = {
-  "summary", "threads", "stacks", "leaks", "peak", "temporary", "timeline", "interactions", "bottlenecks", "sizes", NULL,
+  "summary", "threads", "stacks", "leaks", "peak", "temporary", "timeline", "interactions", "bottlenecks", "sizes",
+  "labels", NULL,
 };
 static const char *const format_choices[] = { "text", "tsv", "json", "collapsed", NULL };
 static const char *const weight_choices[] = { "bytes", "count", "leaked", NULL };

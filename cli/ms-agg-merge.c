@@ -188,6 +188,21 @@ convert (Source *s, const MsRecord *r, Batch *b, MsAggEvent *ev)
         ev->c = (guint64) (guintptr) name;
         return TRUE;
       }
+    case MS_RECORD_LABEL:
+      {
+        gsize n = r->u.label.name.len, t = r->u.label.type.len;
+        char *both = g_malloc (n + t + 2);
+        memcpy (both, r->u.label.name.data, n);
+        both[n] = '\0';
+        memcpy (both + n + 1, r->u.label.type.data, t);
+        both[n + 1 + t] = '\0';
+        g_ptr_array_add (b->strings, both);
+        ev->kind = MS_AGG_EV_LABEL;
+        ev->a = r->u.label.addr;
+        ev->b = r->u.label.size;
+        ev->c = (guint64) (guintptr) both;
+        return TRUE;
+      }
     case MS_RECORD_FREQ:
       ev->kind = MS_AGG_EV_FREQ;
       ev->a = r->u.freq.tid;

@@ -32,6 +32,8 @@ typedef enum
   MS_AGG_EV_FREQ,
   /* a = events, b = reason */
   MS_AGG_EV_LOST,
+  /* a = addr, b = size, c = (char *) "name\0type", owned like THREAD_NAME's */
+  MS_AGG_EV_LABEL,
 } MsAggEventKind;
 
 typedef struct

@@ -531,6 +531,7 @@ ms_agg_comprehensive_json (MsAggReport *report)
   json_object_set_object_member (o, "system_timeline", ms_agg_report_system_timeline (report));
 
   json_object_set_array_member (o, "sizes", rows_array (report, stacks, MS_AGG_REPORT_SIZES, 0, 0));
+  json_object_set_array_member (o, "labels", rows_array (report, stacks, MS_AGG_REPORT_LABELS, 0, 0));
   json_object_set_array_member (o, "interactions",
                                 rows_array (report, stacks, MS_AGG_REPORT_INTERACTIONS, 0, JSON_INTERACTIONS));
   json_object_set_array_member (o, "bottlenecks", rows_array (report, stacks, MS_AGG_REPORT_BOTTLENECKS, 0, 0));

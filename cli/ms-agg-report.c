@@ -53,6 +53,7 @@
 
 static const char *const report_names[MS_AGG_REPORT_N] = {
   "summary", "threads", "stacks", "leaks", "peak", "temporary", "timeline", "interactions", "bottlenecks", "sizes",
+  "labels",
 };
 
 const char *
@@ -150,6 +151,15 @@ static const MsAggColumn sizes_columns[] = {
   { "bytes", MS_AGG_COL_BYTES },   { "percent", MS_AGG_COL_PERCENT },
 };
 
+static const MsAggColumn labels_columns[] = {
+  { "rank", MS_AGG_COL_INT },          { "pid", MS_AGG_COL_INT },
+  { "name", MS_AGG_COL_STRING },       { "type", MS_AGG_COL_STRING },
+  { "blocks", MS_AGG_COL_INT },        { "bytes", MS_AGG_COL_BYTES },
+  { "freed_blocks", MS_AGG_COL_INT },  { "leaked_blocks", MS_AGG_COL_INT },
+  { "leaked_bytes", MS_AGG_COL_BYTES }, { "unmatched", MS_AGG_COL_INT },
+  { "first_time_ns", MS_AGG_COL_TIME }, { "first_tid", MS_AGG_COL_INT },
+};
+
 const MsAggColumn *
 ms_agg_report_columns (MsAggReportKind kind, guint *out_n)
 {
@@ -171,6 +181,7 @@ ms_agg_report_columns (MsAggReportKind kind, guint *out_n)
     case MS_AGG_REPORT_INTERACTIONS: RET (interactions_columns);
     case MS_AGG_REPORT_BOTTLENECKS: RET (bottlenecks_columns);
     case MS_AGG_REPORT_SIZES: RET (sizes_columns);
+    case MS_AGG_REPORT_LABELS: RET (labels_columns);
     default:
       *out_n = 0;
       return NULL;
@@ -1019,6 +1030,50 @@ rows_sizes (const MsAggTally *sizes, guint limit, MsAggRowFunc func, gpointer us
     }
 }
 
+/* ---- labels ------------------------------------------------------------ */
+
+static gint
+label_order (gconstpointer a, gconstpointer b)
+{
+  const MsAggLabel *x = *(MsAggLabel *const *) a, *y = *(MsAggLabel *const *) b;
+
+  if (x->leaked_bytes != y->leaked_bytes)
+    return x->leaked_bytes > y->leaked_bytes ? -1 : 1;
+  if (x->bytes != y->bytes)
+    return x->bytes > y->bytes ? -1 : 1;
+  return x->first_ns < y->first_ns ? -1 : x->first_ns > y->first_ns;
+}
+
+/* Most leaked first, then most bytes labelled. */
+static void
+rows_labels (MsAggReport *self, guint limit, MsAggRowFunc func, gpointer user_data)
+{
+  const MsAggLabels *labels = &self->agg->labels;
+  g_autoptr (GPtrArray) order = g_ptr_array_new ();
+
+  for (guint i = 0; i < labels->labels->len; i++)
+    g_ptr_array_add (order, g_ptr_array_index (labels->labels, i));
+  g_ptr_array_sort (order, label_order);
+  for (guint i = 0; i < order->len && (limit == 0 || i < limit); i++)
+    {
+      const MsAggLabel *l = g_ptr_array_index (order, i);
+      JsonObject *row = json_object_new ();
+      set_u64 (row, "rank", i + 1);
+      set_u64 (row, "pid", process_pid (self, l->process));
+      json_object_set_string_member (row, "name", l->name);
+      json_object_set_string_member (row, "type", l->type);
+      set_u64 (row, "blocks", l->blocks);
+      set_u64 (row, "bytes", l->bytes);
+      set_u64 (row, "freed_blocks", l->freed_blocks);
+      set_u64 (row, "leaked_blocks", l->leaked_blocks);
+      set_u64 (row, "leaked_bytes", l->leaked_bytes);
+      set_u64 (row, "unmatched", l->unmatched);
+      set_u64 (row, "first_time_ns", rel_time (self->agg, l->first_ns));
+      set_u64 (row, "first_tid", thread_at (self, l->first_thread)->tid);
+      emit (func, user_data, row);
+    }
+}
+
 /* ---- bottlenecks ------------------------------------------------------- */
 
 typedef struct
@@ -1251,6 +1306,7 @@ ms_agg_report_rows (MsAggReport *self, MsAggReportKind kind, MsAggWeight weight,
     case MS_AGG_REPORT_INTERACTIONS: rows_interactions (self, limit, func, user_data); break;
     case MS_AGG_REPORT_BOTTLENECKS: rows_bottlenecks (self, limit, func, user_data); break;
     case MS_AGG_REPORT_SIZES: rows_sizes (self->agg->all.sizes, limit, func, user_data); break;
+    case MS_AGG_REPORT_LABELS: rows_labels (self, limit, func, user_data); break;
     default: break;
     }
 }

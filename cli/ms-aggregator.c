@@ -76,6 +76,7 @@ process_free (MsAggProcess *p)
   ms_agg_map_clear (&p->mmaps);
   ms_agg_map_clear (&p->big_sizes);
   ms_agg_map_clear (&p->freq);
+  ms_agg_map_clear (&p->labelled);
   g_free (p->cpu_series);
   g_free (p->io_series);
   g_array_unref (p->res_points);
@@ -120,6 +121,7 @@ ms_aggregator_new (const MsAggTraceDir *trace)
   self->damage = g_ptr_array_new_with_free_func ((GDestroyNotify) ms_agg_damage_free);
   self->res_info = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->sys_points = g_array_new (FALSE, TRUE, sizeof (MsAggSysPoint));
+  ms_agg_labels_init (&self->labels);
   ms_agg_map_init (&self->pair_index, sizeof (guint32));
   ms_agg_map_init (&self->pair_stacks, sizeof (MsAggTally));
   ms_agg_map_init (&self->thread_index, sizeof (guint32));
@@ -153,6 +155,7 @@ ms_aggregator_new (const MsAggTraceDir *trace)
       ms_agg_map_init (&p->mmaps, sizeof (MsAggMapping));
       ms_agg_map_init (&p->big_sizes, sizeof (guint64));
       ms_agg_map_init (&p->freq, sizeof (MsAggFreq));
+      ms_agg_map_init (&p->labelled, sizeof (MsAggLabelled));
       p->res_points = g_array_new (FALSE, TRUE, sizeof (MsAggResPoint));
       p->root_node = append_node (self, i, 0, 0, 0);
       p->first_ns = G_MAXUINT64;
@@ -181,6 +184,7 @@ ms_aggregator_free (MsAggregator *self)
   ms_agg_map_clear (&self->pair_index);
   ms_agg_map_clear (&self->pair_stacks);
   ms_agg_map_clear (&self->thread_index);
+  ms_agg_labels_clear (&self->labels);
   g_free (self->intern);
   g_free (self);
 }
@@ -476,6 +480,7 @@ release_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr,
   tally_sub (&s->live, weight, bytes);
   tally_sub (&to->live, weight, bytes);
   tally_add (&tf->freed, weight, bytes);
+  ms_agg_labels_release (&self->labels, &p->labelled, addr);
   gboolean temporary = may_be_temporary && owner == freer && tf->last_alloc_addr == addr;
   totals_free (p->t, weight, bytes, temporary, owner != freer, time_ns);
   if (p->t != &self->all)
@@ -515,6 +520,15 @@ take_size (MsAggProcess *p, guint64 addr, const MsAggLive *lv)
   if (G_UNLIKELY (size == BIG_SIZE))
     ms_agg_map_remove (&p->big_sizes, addr, &size);
   return size;
+}
+
+/* The size of the live block LV at ADDR, which stays live. */
+static inline guint64
+live_size (MsAggProcess *p, guint64 addr, const MsAggLive *lv)
+{
+  const guint64 *big = lv->size == BIG_SIZE ? ms_agg_map_lookup (&p->big_sizes, addr) : NULL;
+
+  return big != NULL ? *big : lv->size;
 }
 
 static inline void
@@ -805,6 +819,16 @@ ms_aggregator_add (MsAggregator *self, MsAggSource *src, const MsAggEvent *ev)
         f->bytes += ev->b;
       }
       return;
+    case MS_AGG_EV_LABEL:
+      {
+        const char *name = (const char *) (guintptr) ev->c;
+        const MsAggLive *lv = ms_agg_map_lookup (&p->blocks, ev->a);
+        guint64 size = lv == NULL ? G_MAXUINT64 : live_size (p, ev->a, lv);
+        thread = current_thread (self, src, ev->time_ns);
+        ms_agg_labels_note (&self->labels, &p->labelled, src->process, thread, ev->a, size, name,
+                            name + strlen (name) + 1, ev->time_ns);
+      }
+      return;
     case MS_AGG_EV_LOST:
       p->dropped_events += ev->a;
       p->lost_events += ev->a;
@@ -885,6 +909,7 @@ ms_aggregator_run (MsAggregator *self, MsAggMerge *merge)
         p->first_ns = p->last_ns = p->info->start_mono_ns;
       /* What leaked is in the tallies now: the live tables (most of the
        * memory) go before symbolisation and the JSON need theirs. */
+      ms_agg_labels_finish (&self->labels, &p->labelled);
       ms_agg_map_clear (&p->blocks);
       ms_agg_map_clear (&p->weights);
       ms_agg_map_clear (&p->pending);

@@ -9,6 +9,7 @@
 
 #include <glib.h>
 
+#include "ms-agg-labels.h"
 #include "ms-agg-map.h"
 #include "ms-agg-merge.h"
 #include "ms-agg-trace.h"
@@ -185,6 +186,7 @@ typedef struct
   MsAggMap big_sizes;      /* addr → guint64 size, for live blocks of 4 GiB and more */
   MsAggMap mmaps;          /* addr → MsAggMapping */
   MsAggMap freq;           /* call site ip → MsAggFreq (FREQ records) */
+  MsAggMap labelled;       /* addr → MsAggLabelled, for labelled live blocks */
   gboolean weighted;       /* a sampled event was seen */
 
   MsAggTotals *t;          /* own, or the whole trace's when it is the only process */
@@ -245,6 +247,8 @@ typedef struct
   guint64 sys_n_cpus;
   guint64 sys_mem_total;
   GArray *sys_points;      /* MsAggSysPoint, one per tick of the monitor */
+
+  MsAggLabels labels;      /* what the program named its blocks (LABEL records) */
 
   /* what was lost, with where */
   GPtrArray *damage;       /* MsAggDamage*, owned */

@@ -455,6 +455,16 @@ run_line (Ctx *c, char **argv)
       r.u.freq.bytes = num (c, argv[5]);
       add (need_file (c)->writer, &r);
     }
+  else if (strcmp (cmd, "label") == 0)
+    {
+      NEED (6);
+      MsRecord r = { .kind = MS_RECORD_LABEL, .time_ns = BASE_NS + num (c, argv[1]) };
+      r.u.label.addr = num (c, argv[2]);
+      r.u.label.size = num (c, argv[3]);
+      r.u.label.name = (MsBytes) { argv[4], (guint32) strlen (argv[4]) };
+      r.u.label.type = (MsBytes) { argv[5], (guint32) strlen (argv[5]) };
+      add (need_file (c)->writer, &r);
+    }
   else if (strcmp (cmd, "noclose") == 0)
     need_file (c)->close = FALSE;
   else if (strcmp (cmd, "res") == 0)

@@ -23,6 +23,7 @@
  *   mmap T ADDR SIZE STACK        MMAP;  munmap T ADDR SIZE
  *   lost T N                      LOST (N events, reason unknown)
  *   freq T TID IP COUNT BYTES     FREQ
+ *   label T ADDR SIZE NAME TYPE   LABEL (ms_track_var)
  *   noclose                       the current file gets no CLOSE (its writer "died")
  *   res T SCOPE ID V0,V1,…        a RESOURCE record in DIR/resources.mst
  *                                 (SCOPE: process, thread, cpu, system)

@@ -372,6 +372,70 @@ test_realloc_chain (Fixture *f, gconstpointer data)
   g_assert_true (found);
 }
 
+/* What the program named its blocks: labels follow their block until it
+ * is freed or moved, the latest label wins, and a label of an address
+ * that holds no live block is counted, not attached. */
+static const char labelled[] = "process 500\n"
+                               "file 0\n"
+                               "start 0 501 main\n"
+                               "alloc 1 0x100 64 make,main\n"
+                               "alloc 2 0x200 128 make,main\n"
+                               "alloc 3 0x300 32 make,main\n"
+                               "alloc 4 0x400 16 make,main\n"
+                               "label 5 0x100 8 table int\n"
+                               "label 6 0x200 8 table int\n"
+                               "label 7 0x300 8 node node_t\n"
+                               "label 8 0x400 8 scratch char\n"
+                               "label 9 0x400 8 buffer char\n"
+                               "label 10 0x900 8 table int\n"
+                               "free 11 0x100\n"
+                               "realloc 12 0x300 0x380 48 make,main\n"
+                               "end 20 501\n";
+
+static JsonObject *
+label_row (GPtrArray *labels, const char *name)
+{
+  for (guint i = 0; i < labels->len; i++)
+    if (strcmp (row_str (labels, i, "name"), name) == 0)
+      return g_ptr_array_index (labels, i);
+  g_assert_not_reached ();
+}
+
+static void
+test_labels (Fixture *f, gconstpointer data)
+{
+  write_and_aggregate (f, labelled, NULL);
+
+  g_autoptr (GPtrArray) labels = rows (f, MS_AGG_REPORT_LABELS, 0);
+  g_assert_cmpuint (labels->len, ==, 4);
+  /* most leaked first: table's 128-byte block is still live */
+  g_assert_cmpstr (row_str (labels, 0, "name"), ==, "table");
+
+  JsonObject *table = label_row (labels, "table");
+  g_assert_cmpstr (json_object_get_string_member (table, "type"), ==, "int");
+  g_assert_cmpint (json_object_get_int_member (table, "blocks"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (table, "bytes"), ==, 192);
+  g_assert_cmpint (json_object_get_int_member (table, "freed_blocks"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (table, "leaked_blocks"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (table, "leaked_bytes"), ==, 128);
+  g_assert_cmpint (json_object_get_int_member (table, "unmatched"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (table, "first_tid"), ==, 501);
+
+  /* realloc moved node's block: the label ends with the old block */
+  JsonObject *node = label_row (labels, "node");
+  g_assert_cmpint (json_object_get_int_member (node, "blocks"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (node, "freed_blocks"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (node, "leaked_blocks"), ==, 0);
+
+  /* relabelled: the block is buffer's, and scratch keeps the name only */
+  JsonObject *scratch = label_row (labels, "scratch");
+  g_assert_cmpint (json_object_get_int_member (scratch, "blocks"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (scratch, "leaked_blocks"), ==, 0);
+  JsonObject *buffer = label_row (labels, "buffer");
+  g_assert_cmpint (json_object_get_int_member (buffer, "blocks"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (buffer, "leaked_bytes"), ==, 16);
+}
+
 /* ---- sampling ---------------------------------------------------------- */
 
 static void
@@ -1203,6 +1267,7 @@ main (int argc, char **argv)
   ADD ("findings", test_findings);
   ADD ("schema", test_schema);
   ADD ("formats", test_formats);
+  ADD ("labels", test_labels);
 #undef ADD
   g_test_add_func ("/aggregate/map", test_map);
   return g_test_run ();

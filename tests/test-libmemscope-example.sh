@@ -126,6 +126,20 @@ worker_site=$(printf '%s\n' "$stats_text" | sed -n 's/^site .*freq_count=6 leaf=
 check_eq "the workers' six blocks come from one call site in worker()" worker \
   "$(function_at "$worker_site")"
 
+# ---- memscope-aggregate reports the label ----
+
+if [ -x "$MS_TOP_BUILDDIR/cli/memscope-aggregate" ]; then
+  labels=$("$MS_TOP_BUILDDIR/cli/memscope-aggregate" --report=labels --format=tsv -o "$ms_test_tmp/agg" "$trace")
+  ok $? "memscope-aggregate --report=labels reads the example's trace"
+  check_eq "the labels table: one label, table (int), on one block of 256 bytes that leaked" \
+    "1 table int 1 256 0 1 256 0" \
+    "$(printf '%s\n' "$labels" | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+      { print $h["rank"], $h["name"], $h["type"], $h["blocks"], $h["bytes"], $h["freed_blocks"],
+              $h["leaked_blocks"], $h["leaked_bytes"], $h["unmatched"] }')"
+  check_eq "... in the JSON report too" 1 \
+    "$(grep -c '"name" *: *"table"' "$ms_test_tmp"/agg/*_comprehensive.json)"
+fi
+
 # ---- its error paths ----
 
 run_example "$ms_test_tmp/again" -- "$trace"
