@@ -85,9 +85,10 @@ check_eq "resources.series: one point per sample of the process" "$n" \
   "$("$JSON" get "$COMP" processes.0.resources.series)"
 "$JSON" rows "$COMP" processes.0.resources.series time_ns rss_bytes cpu_percent threads > "$T/series.txt"
 # (times since the trace started: the monitor's first sample may come
-# before the program's start, and counts as 0)
+# before the program's start, and counts as 0; printf, since mawk prints
+# numbers past 2^31 as %g)
 check_eq "resources.series: the samples' times" \
-  "$(awk -v t0="$("$JSON" get "$COMP" trace.start_mono_ns)" '{ print ($1 > t0) ? $1 - t0 : 0 }' "$T/proc.txt" | tr '\n' ' ')" \
+  "$(awk -v t0="$("$JSON" get "$COMP" trace.start_mono_ns)" '{ printf "%.0f\n", ($1 > t0) ? $1 - t0 : 0 }' "$T/proc.txt" | tr '\n' ' ')" \
   "$(cut -f1 "$T/series.txt" | tr '\n' ' ')"
 # the program's two seconds, as above: RSS grows by 1 MiB per 100 ms, its
 # spinning thread keeps a core busy, and it has two threads
