@@ -176,6 +176,9 @@ finish (Run *run, int wait_status)
 
   if (run->monitor != NULL)
     {
+      g_autofree char *how = WIFSIGNALED (wait_status) ? g_strdup_printf ("signal %d", WTERMSIG (wait_status))
+                                                       : g_strdup_printf ("status %d", WEXITSTATUS (wait_status));
+      ms_monitor_add_info (run->monitor, "exit", how, -1);
       if (!ms_monitor_stop (run->monitor, &error))
         ms_cli_warning ("%s", error->message);
       g_clear_error (&error);

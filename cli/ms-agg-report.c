@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ms-format.h"
@@ -258,6 +259,53 @@ process_pid (MsAggReport *self, guint process)
 {
   const MsAggProcess *p = g_ptr_array_index (self->agg->processes, process);
   return p->info->pid;
+}
+
+typedef enum
+{
+  END_NO_FILE,   /* no process.mst: nothing is known */
+  END_EXIT,      /* its CLOSE record: exit handlers ran */
+  END_EXEC,      /* it became another program */
+  END_STATUS,    /* memscope-run saw it exit, but it wrote no CLOSE (_exit) */
+  END_SIGNAL,    /* memscope-run saw it killed by a signal */
+  END_UNKNOWN,   /* no CLOSE: killed, crashed or _exit */
+} ProcessEnd;
+
+static const char *const end_names[] = { NULL, "exit", "exec", "_exit", "signal", "unknown" };
+
+/* How process I ended: by its own CLOSE record, by exec, or as
+ * memscope-run saw the program it started end (the "exit" INFO of
+ * resources.mst, which speaks for the last program of the first pid).
+ * *OUT_STATUS and *OUT_SIGNAL are -1 where unknown. */
+static ProcessEnd
+process_end (MsAggReport *self, guint i, int *out_status, int *out_signal)
+{
+  const MsAggProcess *p = g_ptr_array_index (self->agg->processes, i);
+  const MsAggProcess *root = g_ptr_array_index (self->agg->processes, 0);
+  const char *how = g_hash_table_lookup (self->agg->res_info, "exit");
+  gboolean seen = how != NULL && p->info->pid == root->info->pid && !p->info->replaced_by_exec;
+
+  *out_status = *out_signal = -1;
+  if (seen && sscanf (how, "status %d", out_status) != 1)
+    sscanf (how, "signal %d", out_signal);
+  if (!p->info->has_process_file)
+    return END_NO_FILE;
+  if (p->info->closed)
+    return END_EXIT;
+  if (p->info->replaced_by_exec)
+    return END_EXEC;
+  if (*out_status >= 0)
+    return END_STATUS;
+  return *out_signal >= 0 ? END_SIGNAL : END_UNKNOWN;
+}
+
+static void
+set_int_or_null (JsonObject *o, const char *member, int value)
+{
+  if (value >= 0)
+    json_object_set_int_member (o, member, value);
+  else
+    json_object_set_null_member (o, member);
 }
 
 /* ---- stacks as text ---------------------------------------------------- */
@@ -1606,6 +1654,14 @@ ms_agg_report_processes (MsAggReport *self)
         json_object_set_null_member (o, "exe");
       json_object_set_string_member (o, "directory", info->dir);
       json_object_set_boolean_member (o, "exited_normally", info->closed);
+      int status, signal;
+      ProcessEnd end = process_end (self, i, &status, &signal);
+      if (end_names[end])
+        json_object_set_string_member (o, "end", end_names[end]);
+      else
+        json_object_set_null_member (o, "end");
+      set_int_or_null (o, "exit_status", status);
+      set_int_or_null (o, "signal", signal);
       json_object_set_boolean_member (o, "sampled", info->sampled || p->weighted);
       set_u64 (o, "threads", p->n_threads);
       set_u64 (o, "thread_files", info->thread_files->len);
@@ -1778,7 +1834,9 @@ ms_agg_report_data_loss (MsAggReport *self)
   for (guint i = 0; i < self->agg->processes->len; i++)
     {
       const MsAggProcess *p = g_ptr_array_index (self->agg->processes, i);
-      if (p->info->has_process_file && !p->info->closed)
+      int status, signal;
+      ProcessEnd end = process_end (self, i, &status, &signal);
+      if (end == END_SIGNAL || end == END_UNKNOWN)
         json_array_add_int_element (incomplete, p->info->pid);
     }
   json_object_set_array_member (o, "processes_without_exit", incomplete);
@@ -1826,10 +1884,22 @@ ms_agg_report_warnings (MsAggReport *self)
         g_ptr_array_add (out, g_strdup_printf (_("process %u: the recorder dropped %" PRIu64
                                                  " events (see LOST in memscope-trace(5)): totals are low by that much"),
                                                p->info->pid, p->dropped_events));
-      if (p->info->has_process_file && !p->info->closed)
-        g_ptr_array_add (out, g_strdup_printf (_("process %u did not exit normally (killed or crashed): "
-                                                 "what it recorded until then was analysed"),
-                                               p->info->pid));
+      int status, signal;
+      switch (process_end (self, i, &status, &signal))
+        {
+        case END_SIGNAL:
+          g_ptr_array_add (out, g_strdup_printf (_("process %u was killed by signal %d (%s): what it recorded "
+                                                   "until then was analysed"),
+                                                 p->info->pid, signal, g_strsignal (signal)));
+          break;
+        case END_UNKNOWN:
+          g_ptr_array_add (out, g_strdup_printf (_("process %u ended without its exit record (killed, crashed, "
+                                                   "or it called _exit): what it recorded until then was analysed"),
+                                                 p->info->pid));
+          break;
+        default:
+          break;
+        }
     }
   if (self->agg->malformed_events)
     g_ptr_array_add (out, g_strdup_printf (_("%" PRIu64 " events at address 0 were ignored (damaged trace)"),

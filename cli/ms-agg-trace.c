@@ -292,14 +292,45 @@ is_thread_file_name (const char *name)
 }
 
 static gboolean
-is_pid_name (const char *name)
+all_digits (const char *p, const char *end)
 {
-  if (*name == '\0' || strlen (name) > 10)
+  if (p == end || end - p > 10)
     return FALSE;
-  for (const char *p = name; *p; p++)
+  for (; p < end; p++)
     if (!g_ascii_isdigit (*p))
       return FALSE;
   return TRUE;
+}
+
+/* A child's directory: PID, or PID-execN for the program that a process
+ * which already had a directory exec'd into. */
+static gboolean
+is_pid_name (const char *name)
+{
+  const char *exec = strstr (name, "-exec");
+
+  if (exec == NULL)
+    return all_digits (name, name + strlen (name));
+  return all_digits (name, exec) && all_digits (exec + strlen ("-exec"), exec + strlen (exec));
+}
+
+/* The pid stays across exec: a process with no CLOSE that a later one of
+ * the same pid followed did not die, it became that program. */
+static void
+find_exec_chains (MsAggTraceDir *self)
+{
+  for (guint i = 0; i < self->processes->len; i++)
+    {
+      MsAggProcessInfo *p = g_ptr_array_index (self->processes, i);
+      if (!p->has_process_file || p->closed)
+        continue;
+      for (guint j = 0; j < self->processes->len && !p->replaced_by_exec; j++)
+        {
+          const MsAggProcessInfo *q = g_ptr_array_index (self->processes, j);
+          p->replaced_by_exec = j != i && q->has_process_file && q->pid == p->pid
+                                && q->start_mono_ns > p->start_mono_ns;
+        }
+    }
 }
 
 /* Checks a thread file's header now, so that a file of a newer format
@@ -436,7 +467,8 @@ ms_agg_trace_dir_open (const char *dir, GError **error)
   if (!load_process_dir (self, dir, &root, error))
     return NULL;
 
-  /* Children (forked or exec'd) each write into DIR/PID/. */
+  /* Children (forked or exec'd) each write into DIR/PID/, and a program
+   * that such a process exec'd into into DIR/PID-execN/. */
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   g_autoptr (GPtrArray) children = g_ptr_array_new_with_free_func (g_free);
   const char *name;
@@ -484,6 +516,7 @@ ms_agg_trace_dir_open (const char *dir, GError **error)
       g_ptr_array_add (self->processes, child);
     }
 
+  find_exec_chains (self);
   gboolean any = FALSE;
   for (guint i = 0; i < self->processes->len; i++)
     {

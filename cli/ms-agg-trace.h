@@ -49,6 +49,7 @@ typedef struct
   guint64 start_wall_ns;
   gboolean has_process_file;
   gboolean closed;            /* process.mst has its CLOSE: the process exited normally */
+  gboolean replaced_by_exec;  /* no CLOSE, but a later process of the same pid: it exec'd */
   gboolean sampled;           /* INFO sampling is not "exact" */
 } MsAggProcessInfo;
 

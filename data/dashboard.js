@@ -495,7 +495,7 @@
         ', ' + fmtBytes(f.bytes_skipped) + ' skipped, ' + (f.estimated ? 'about ' : '') + fmtCount(f.events_lost) + ' events lost' +
         (f.truncated ? ' (file cut short)' : ''));
     }
-    for (const pid of arr(dl.processes_without_exit)) items.push('process ' + pid + ' did not exit normally: its blocks still live at the end count as leaked');
+    for (const pid of arr(dl.processes_without_exit)) items.push('process ' + pid + ' ended without its exit record (killed, crashed or _exit): its blocks still live then count as leaked');
     if ((dl.unknown_stack_refs || 0) > 0) items.push(fmtCount(dl.unknown_stack_refs) + ' events named call stacks that were never recorded');
     if ((dl.malformed_events || 0) > 0) items.push(fmtCount(dl.malformed_events) + ' malformed events were skipped');
     for (const w of arr(dl.warnings)) items.push(w);
@@ -1968,7 +1968,7 @@
       card('leak-sites', 'Leaking call stacks', rows.length, 'count', {}),
       card('leak-share', 'Share of bytes allocated', T.bytes_allocated ? fmtPct(100 * (T.leaked_bytes || 0) / T.bytes_allocated, 2) : '—', 'text', {})));
     if (arr(M.dataLoss.processes_without_exit).length) {
-      main.appendChild(h('p', { class: 'note', text: 'Some processes did not exit normally: what they still held when they stopped counts as leaked.' }));
+      main.appendChild(h('p', { class: 'note', text: 'Some processes ended without their exit record (killed, crashed or _exit): what they still held when they stopped counts as leaked.' }));
     }
     if (sc.proc) main.appendChild(h('p', { class: 'note', text: 'Leaks are listed for the whole run: the process selector does not narrow them.' }));
     const tbl = stackTable({
@@ -2287,6 +2287,14 @@
 
   function viewProcesses (main) {
     const rows = M.processes;
+    // How each process ended (schema 1.1 "end"; older reports have exited_normally only).
+    function processEndBadge(r) {
+      const end = r.end !== undefined ? r.end : (r.exited_normally === false ? 'unknown' : 'exit');
+      if (end === 'signal') return [' ', h('span', { class: 'badge high', text: 'killed by signal ' + r.signal })];
+      if (end === 'unknown') return [' ', h('span', { class: 'badge high', title: 'killed, crashed or _exit', text: 'no exit record' })];
+      if (end === 'exec') return [' ', h('span', { class: 'badge', title: 'it became the program of the next process with its pid', text: 'exec' })];
+      return null;
+    }
     main.appendChild(pageHead('Processes', M.multi ? fmtCount(rows.length) + ' processes were profiled: the program and the children it started. Choose one to narrow the other views to it.'
       : 'One process was profiled' + (rows.length ? '' : '') + '. When the program starts others (and children are followed), each gets a row here.'));
     const tbl = dataTable({
@@ -2294,7 +2302,7 @@
       columns: [
         { key: 'pid', label: 'PID', type: 'count', cell: (r) => FORMAT.text(r.pid) },
         { key: 'ppid', label: 'Parent', type: 'count', cell: (r) => FORMAT.text(r.ppid) },
-        { key: 'program', label: 'Program', type: 'text', cls: 'fn', cell: (r) => h('span', { title: r.command_line || null }, r.program || '?', r.exited_normally === false ? ' ' : null, r.exited_normally === false ? h('span', { class: 'badge high', text: 'no exit' }) : null) },
+        { key: 'program', label: 'Program', type: 'text', cls: 'fn', cell: (r) => h('span', { title: r.command_line || null }, r.program || '?', processEndBadge(r)) },
         { key: 'threads', label: 'Threads', type: 'count' },
         { key: 'allocations', label: 'Allocations', type: 'count', est: true },
         { key: 'frees', label: 'Frees', type: 'count', est: true },

@@ -162,7 +162,7 @@ kill_when_ready "$t/kill" 500 > /dev/null
 kill_sum=$("$AGG" --strict "$t/kill" 2> "$t/err"); status=$?
 check_eq "killed: --strict still exits 0" 0 "$status"
 check_le "killed: every allocation before the kill" 500 "$(summary_of "$kill_sum" allocations)"
-check_eq "killed: said so" 1 "$(grep -c 'did not exit normally' "$t/err")"
+check_eq "killed: said so" 1 "$(grep -c 'ended without its exit record' "$t/err")"
 
 # ---- children ----
 traced "$t/fork" "$V/v-fork" > /dev/null

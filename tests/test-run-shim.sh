@@ -40,6 +40,34 @@ for pid in $(cat "$T/spawn.pids"); do
   check_eq "child $pid's allocation is in its own traces" 1 "$(allocs "$T/spawn/$pid-exec1" 40007)"
 done
 check_eq "the parent's traces hold none of the children's allocations" 0 "$(allocs "$T/spawn" 40007)"
+# memscope-aggregate: the exec'd programs are processes of the report, and
+# the children they replaced did not die (they exec'd).
+JSON="$MS_TOP_BUILDDIR/tests/ms-json"
+AGG="$MS_TOP_BUILDDIR/cli/memscope-aggregate"
+"$AGG" -o "$T/spawn-agg" "$T/spawn" > /dev/null 2> "$T/spawn-agg.err"
+check_eq "memscope-aggregate: the parent, two children and the programs they exec'd" 5 \
+  "$("$JSON" get "$T/spawn-agg/run-spawn_comprehensive.json" processes)"
+"$JSON" rows "$T/spawn-agg/run-spawn_comprehensive.json" processes pid directory end exit_status > "$T/spawn-ends.txt"
+for pid in $(cat "$T/spawn.pids"); do
+  check_eq "child $pid: its fork ended by exec, its program by exit" "exec exit" \
+    "$(awk -F'\t' -v d="$T/spawn/$pid" '$2 == d { a = $3 } $2 == d "-exec1" { b = $3 } END { print a, b }' "$T/spawn-ends.txt")"
+done
+check_eq "... and the parent exited with status 0, as memscope-run saw" "exit 0" \
+  "$(awk -F'\t' -v d="$T/spawn" '$2 == d { print $3, $4 }' "$T/spawn-ends.txt")"
+check_eq "... so memscope-aggregate warns of no process that died" 0 "$(grep -c 'without its exit record\|killed' "$T/spawn-agg.err")"
+# A shell ends through _exit, without its exit record: memscope-run saw
+# it exit, so that is no warning either; a program killed by a signal is.
+"$MS_RUN" -q -o "$T/sh-exit" -- sh -c 'exit 3'
+"$AGG" -o "$T/sh-agg" "$T/sh-exit" > /dev/null 2> "$T/sh-agg.err"
+check_eq "sh -c 'exit 3': ended by _exit with status 3" "_exit 3" \
+  "$("$JSON" rows "$T/sh-agg/sh_comprehensive.json" processes end exit_status | tr '\t' ' ')"
+check_eq "... and no warning about it" 0 "$(grep -c 'without its exit record\|killed' "$T/sh-agg.err")"
+"$MS_RUN" -q -o "$T/segv" -- "$V/run-exit" segv 2> /dev/null
+"$AGG" -o "$T/segv-agg" "$T/segv" > /dev/null 2> "$T/segv-agg.err"
+check_eq "a program killed by SIGSEGV: ended by signal 11" "signal 11" \
+  "$("$JSON" rows "$T/segv-agg/run-exit_comprehensive.json" processes end signal | tr '\t' ' ')"
+contains "$T/segv-agg.err" "was killed by signal 11" "... and memscope-aggregate says so"
+
 "$MS_RUN" -q -o "$T/spawn2" -- "$V/run-spawn" 2 "$V/run-busy" 0.4 > "$T/spawn2.pids"
 check_eq "children that live a while are sampled too" 3 \
   "$(resources "$T/spawn2" 1 | cut -d' ' -f2 | sort -u | wc -l)"
