@@ -332,6 +332,7 @@
     { id: 'leaks', title: 'Leaks', icon: 'M10 3c3 4 5 6.5 5 9a5 5 0 0 1-10 0c0-2.5 2-5 5-9Z', render: viewLeaks, count: () => arr(M.doc.leaks).length, alert: () => (M.summary.leaked_bytes || 0) > 0 },
     { id: 'peak', title: 'Peak', icon: 'M2 16l5-7 3 3 4-8 4 12', render: viewPeak },
     { id: 'temporary', title: 'Temporary & sizes', icon: 'M4 16V9M8 16V5M12 16v-4M16 16V7', render: viewTemporary },
+    { id: 'labels', title: 'Labels', icon: 'M3 4h8l6 6-7 7-7-7zM7 8h.01', render: viewLabels, count: () => arr(M.doc.labels).length, alert: () => arr(M.doc.labels).some((l) => (l.leaked_bytes || 0) > 0) },
     { id: 'interactions', title: 'Thread interactions', icon: 'M3 7h11l-3-3M17 13H6l3 3', render: viewInteractions, count: () => scope().interactions.length },
     { id: 'findings', title: 'Findings', icon: 'M10 3v8M10 14.5v.5M3 17h14L10 3z', render: viewFindings, count: () => M.bottlenecks.length, alert: () => M.bottlenecks.some((b) => b.severity === 'high') },
     { id: 'processes', title: 'Processes', icon: 'M3 4h6v5H3zM11 4h6v5h-6zM3 11h6v5H3zM11 11h6v5h-6z', render: viewProcesses, count: () => M.processes.length },
@@ -2087,6 +2088,37 @@
       empty: 'No temporary allocations.',
     });
     tablePanel(main, 'Call stacks of temporary allocations', tbl);
+  }
+
+  // ---- Labels (ms_track_var) ----
+
+  function viewLabels (main) {
+    const sc = scope();
+    const rows = arr(M.doc.labels).filter((r) => !sc.pid || r.pid === sc.pid);
+    main.appendChild(pageHead('Labels', 'The names the program gave its own blocks with ms_track_var() or ms_tracker_label() (libmemscope(3)): how many blocks each name was given, how many were freed and how many leaked. A label ends when its block is freed or moved by realloc.'));
+    const tbl = dataTable({
+      key: 'labels:' + (sc.pid || 'all'),
+      columns: [
+        { key: 'name', label: 'Name', type: 'text', cls: 'fn' },
+        { key: 'type', label: 'Type', type: 'text' },
+        { key: 'pid', label: 'PID', type: 'count', cell: (r) => FORMAT.text(r.pid) },
+        { key: 'blocks', label: 'Blocks', type: 'count' },
+        { key: 'bytes', label: 'Bytes', type: 'bytes' },
+        { key: 'freed_blocks', label: 'Freed', type: 'count' },
+        { key: 'leaked_blocks', label: 'Leaked blocks', type: 'count' },
+        { key: 'leaked_bytes', label: 'Leaked bytes', type: 'bytes' },
+        { key: 'unmatched', label: 'Unmatched', type: 'count', help: 'labels of an address where no recorded block was live' },
+        { key: 'first_time_ns', label: 'First', type: 'ns' },
+        { key: 'first_tid', label: 'Thread', type: 'count', cell: (r) => FORMAT.text(r.first_tid) },
+      ],
+      rows,
+      sort: ['leaked_bytes', 'desc'],
+      noun: 'labels',
+      search: (r) => r.name + ' ' + r.type,
+      searchPlaceholder: 'Filter by name or type…',
+      empty: 'The program labelled no block. A program linked with libmemscope names its blocks with ms_track_var (ptr).',
+    });
+    tablePanel(main, null, tbl);
   }
 
   // ---- Thread interactions ----

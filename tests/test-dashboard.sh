@@ -65,7 +65,7 @@ page_ok () {
   check_eq "$1: the self-test passes" ok "$(shown selftest)"
   check_eq "$1: no script error" "0 0" "$(shown js-errors) $(grep -c ':CONSOLE' "$t/console")"
   grep ':CONSOLE' "$t/console" | head -n 5 | sed 's/^/# /'
-  check_eq "$1: all 11 views drawn" 11 "$(shown views)"
+  check_eq "$1: all 12 views drawn" 12 "$(shown views)"
 }
 
 # report DIR: the comprehensive report in DIR
