@@ -114,17 +114,18 @@ check_eq "system_timeline: the cores" "$nproc" "$("$JSON" get "$COMP" system_tim
 ok $? "system_timeline: CPU between 0 and 100 % after the first tick, memory available"
 
 "$MS_RUN" -q --interval=50 -o "$T/fast" -- "$V/run-busy" 1
-# The program's exit may take longer than its second on a loaded machine
-# (CI runs two test programs at once): judge the interval by the samples'
-# own times, one every 50 ms give or take two ticks, over at least 0.9 s.
-verdict=$(resources "$T/fast" 1 | awk '
-  NR == 1 { first = $1 } { last = $1; n++ }
-  END { span = (last - first) / 1e6; expected = span / 50
-        d = (n - 1) - expected; if (d < 0) d = -d
-        printf "%s %d samples over %d ms\n", (span >= 900 && d <= 2) ? "good" : "bad", n, span }')
+# Judged by the gaps between the samples' own times: on a loaded machine
+# (CI runs two test programs at once) the monitor may miss a tick, and
+# then goes on from there, and a late tick makes the next gap shorter: the
+# typical gap (the median) is the interval.
+verdict=$(resources "$T/fast" 1 | awk 'NR > 1 { print ($1 - prev) / 1e6 } { prev = $1 }' | sort -n | awk '
+  { gap[NR] = $1 }
+  END { median = gap[int((NR + 1) / 2)]
+        printf "%s: %d gaps, median %.1f ms, shortest %.1f ms\n",
+               (NR >= 8 && median >= 40 && median <= 60) ? "good" : "bad", NR, median, gap[1] }')
 case $verdict in
-  good*) ok 0 "--interval=50: a sample every 50 ms (${verdict#* })" ;;
-  *) ok 1 "--interval=50: a sample every 50 ms (${verdict#* })" ;;
+  good*) ok 0 "--interval=50: a sample every 50 ms (${verdict#*: })" ;;
+  *) ok 1 "--interval=50: a sample every 50 ms (${verdict#*: })" ;;
 esac
 "$MS_RUN" -q --interval=0 -o "$T/none" -- "$V/run-exit" 0
 check_eq "--interval=0: no resource file" no "$([ -e "$T/none/resources.mst" ] && echo yes || echo no)"
