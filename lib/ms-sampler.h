@@ -62,7 +62,7 @@ ms_sampler_decide_tiered (MsSamplerState *self, uint64_t size, uint64_t site_cou
 
 /* The tiered decision when it is "skip": true, and the countdown moves;
  * else false, and nothing changed (ms_sampler_decide_tiered then). */
-static inline bool
+static inline __attribute__ ((always_inline)) bool
 ms_sampler_tiered_skips (MsSamplerState *self, uint64_t size, uint64_t site_count)
 {
   if (size > MS_TIERED_LARGE_BYTES)
@@ -77,7 +77,7 @@ ms_sampler_tiered_skips (MsSamplerState *self, uint64_t size, uint64_t site_coun
 /* MS_SAMPLING_BYTES: Poisson sampling, one sample point per MEAN_BYTES on
  * average. */
 /* The same as ms_sampler_tiered_skips, for MS_SAMPLING_BYTES. */
-static inline bool
+static inline __attribute__ ((always_inline)) bool
 ms_sampler_bytes_skips (MsSamplerState *self, uint64_t size)
 {
   if (self->bytes_until_sample <= (int64_t) size)
@@ -132,7 +132,7 @@ ms_freq_table_slot (uint64_t ip, uint32_t capacity)
 /* The entry of IP when it is found at once, without changing anything:
  * the site of the last call again (loops), or a site in its first slot
  * (a few sites taking turns); else NULL. */
-static inline MsFreqEntry *
+static inline __attribute__ ((always_inline)) MsFreqEntry *
 ms_freq_table_find_fast (MsFreqTable *self, uint64_t ip)
 {
   MsFreqEntry *e = self->last;
@@ -146,7 +146,7 @@ ms_freq_table_find_fast (MsFreqTable *self, uint64_t ip)
 
 /* Counts one allocation of SIZE at the entry E of this table; returns the
  * site's count so far (including this one). */
-static inline uint64_t
+static inline __attribute__ ((always_inline)) uint64_t
 ms_freq_table_count (MsFreqTable *self, MsFreqEntry *e, uint64_t size)
 {
   self->last = e;

@@ -66,6 +66,14 @@ typedef enum
   MS_POLICY_BYTES,
 } MsTrackerPolicy;
 
+/* Which inline test may skip an allocation (ms_tracker_alloc_skipped). */
+typedef enum
+{
+  MS_SKIP_NEVER = 0, /* exact, no min_size: every allocation is recorded */
+  MS_SKIP_TIERED,    /* tiered, no min_size (sites are always counted) */
+  MS_SKIP_ANY,       /* any other mix of policy, min_size and counting */
+} MsTrackerSkip;
+
 /* What the event path needs of the configuration, worked out once at
  * start so that each event costs a few compares: one cache line, written
  * only at start and when the epoch moves. */
@@ -79,6 +87,7 @@ typedef struct
   /* Some allocations are left out (sampling, min_size), so frees are
    * looked up in the live set: set once that exists. */
   uint8_t sampling;
+  uint8_t skip;         /* MsTrackerSkip, set with sampling */
   uint32_t depth;       /* frames kept */
   uint64_t min_size;
   uint64_t sample_bytes;
@@ -96,25 +105,32 @@ static inline __attribute__ ((always_inline)) bool
 ms_tracker_alloc_skipped (uint64_t size, uintptr_t call_site)
 {
   const MsTrackerHot *hot = &ms_tracker_hot;
+  MsTrackerThread *t = &ms_tracker_tls;
   bool skipped = false;
 
-  if (ms_tracker_tls.gate != MS_THREAD_GATE_OPEN
-      || ms_tracker_tls.epoch != __atomic_load_n (&hot->epoch, __ATOMIC_RELAXED) || !hot->sampling)
+  if (t->gate != MS_THREAD_GATE_OPEN || t->epoch != __atomic_load_n (&hot->epoch, __ATOMIC_RELAXED)
+      || hot->skip == MS_SKIP_NEVER)
     return false;
-  ms_tracker_tls.busy = 1;
+  t->busy = 1;
   MsFreqEntry *e = NULL;
-  if (!hot->count_sites || (e = ms_freq_table_find_fast (ms_tracker_tls.freq, call_site)) != NULL)
+  if (MS_LIKELY (hot->skip == MS_SKIP_TIERED))
+    {
+      if ((e = ms_freq_table_find_fast (t->freq, call_site)) != NULL
+          && (skipped = ms_sampler_tiered_skips (&t->sampler, size, e->count + 1)))
+        ms_freq_table_count (t->freq, e, size);
+    }
+  else if (!hot->count_sites || (e = ms_freq_table_find_fast (t->freq, call_site)) != NULL)
     {
       if (size < hot->min_size)
         skipped = true;
       else if (hot->policy == MS_POLICY_TIERED)
-        skipped = ms_sampler_tiered_skips (&ms_tracker_tls.sampler, size, e != NULL ? e->count + 1 : 0);
+        skipped = ms_sampler_tiered_skips (&t->sampler, size, e != NULL ? e->count + 1 : 0);
       else if (hot->policy == MS_POLICY_BYTES)
-        skipped = ms_sampler_bytes_skips (&ms_tracker_tls.sampler, size);
+        skipped = ms_sampler_bytes_skips (&t->sampler, size);
       if (skipped && e != NULL)
-        ms_freq_table_count (ms_tracker_tls.freq, e, size);
+        ms_freq_table_count (t->freq, e, size);
     }
-  ms_tracker_tls.busy = 0;
+  t->busy = 0;
   return skipped;
 }
 

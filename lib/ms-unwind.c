@@ -29,10 +29,11 @@ static uint64_t stat_fallbacks;
  * The return address is always at CFA - 8 (anything else is unsupported). */
 enum
 {
-  RULE_NONE = 0,        /* empty cache entry */
-  RULE_STEP = 1,        /* a frame to step over */
-  RULE_LAST = 2,        /* the outermost frame: the return address is undefined */
-  RULE_UNSUPPORTED = 3, /* leave this stack to libunwind */
+  RULE_STEP = 0,        /* a frame to step over: 0, so that one test of the
+                         * low bits tells a plain step from everything else */
+  RULE_LAST = 1,        /* the outermost frame: the return address is undefined */
+  RULE_UNSUPPORTED = 2, /* leave this stack to libunwind */
+  RULE_NONE = 3,        /* not in the cache (never stored) */
 };
 
 #define RULE_CFA_RBP (1u << 2)
@@ -710,7 +711,7 @@ walk (const uint64_t *fp, uint64_t *ips, int max)
       uint64_t base = (rule & RULE_CFA_RBP) ? rbp : rsp;
       uint64_t cfa = base + (uint64_t) ((int64_t) rule >> 32);
       /* one test for everything but a plain step */
-      if (MS_UNLIKELY ((rule & (3 | RULE_CFA_DEREF)) != RULE_STEP))
+      if (MS_UNLIKELY ((rule & (3 | RULE_CFA_DEREF)) != 0))
         {
           unsigned kind = rule & 3;
           if (kind == RULE_LAST)
