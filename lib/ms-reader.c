@@ -15,6 +15,7 @@
 
 #include "ms-crc32c.h"
 #include "ms-error.h"
+#include "ms-record-private.h"
 
 #define RESYNC_BLOCK_BYTES 65536
 
@@ -459,8 +460,10 @@ take_deferred (MsReader *self, GError **error)
   return TRUE;
 }
 
-gboolean
-ms_reader_next (MsReader *self, MsRecord *out_record, GError **error)
+/* ms_reader_next() but for its fast path: the end of a chunk, records
+ * near it, damage, and every kind of record but the hot ones. */
+static G_GNUC_NO_INLINE gboolean
+next_record (MsReader *self, MsRecord *out_record, GError **error)
 {
   for (;;)
     {
@@ -518,6 +521,29 @@ ms_reader_next (MsReader *self, MsRecord *out_record, GError **error)
           return FALSE;
         }
     }
+}
+
+gboolean
+ms_reader_next (MsReader *self, MsRecord *out_record, GError **error)
+{
+  /* Nearly every record of a trace is a hot one far from its chunk's end:
+   * decoded here, inline, with no test against the end of the data. */
+  if (G_LIKELY (self->in_chunk && self->end - self->pos > MS_HOT_READ_MAX
+                && ms_record_kind_is_hot (*self->pos)))
+    {
+      const guint8 *start = self->pos;
+      const guint8 *p = start + 1;
+
+      out_record->kind = (MsRecordKind) *start;
+      if (G_LIKELY (ms_decode_hot (&p, self->end, FALSE, &self->state, out_record) == MS_DECODE_OK))
+        {
+          self->pos = p;
+          out_record->file_offset = record_offset (self, start);
+          self->stats.records++;
+          return TRUE;
+        }
+    }
+  return next_record (self, out_record, error);
 }
 
 const MsChunk *

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "ms-record.h"
+#include "ms-record-private.h"
 
 #include <string.h>
 
@@ -200,97 +201,6 @@ get_bytes (const uint8_t **pos, const uint8_t *end, MsBytes *out)
   return MS_DECODE_OK;
 }
 
-static inline __attribute__ ((always_inline)) MsDecodeResult
-get_addr (const uint8_t **pos, const uint8_t *end, MsCodecState *state, uint64_t *out)
-{
-  const uint8_t *p = *pos;
-  uint64_t code;
-
-  GET (code);
-  if (code & 1)
-    {
-      if (code != 1)
-        return MS_DECODE_MALFORMED;
-      GET (*out);
-    }
-  else
-    *out = state->prev_addr + ((uint64_t) ms_zigzag_decode (code >> 1) << 4);
-  state->prev_addr = *out;
-  *pos = p;
-  return MS_DECODE_OK;
-}
-
-static inline __attribute__ ((always_inline)) MsDecodeResult
-get_time (const uint8_t **pos, const uint8_t *end, MsCodecState *state, uint64_t *out)
-{
-  const uint8_t *p = *pos;
-  uint64_t dt;
-
-  GET (dt);
-  /* Time never goes back (ms_encode_time): a dt that would wrap the clock
-   * round is damage, not a time before the previous record's. */
-  if (dt > (UINT64_MAX - state->prev_time_ns) >> state->time_shift)
-    return MS_DECODE_MALFORMED;
-  state->prev_time_ns += dt << state->time_shift;
-  *out = state->prev_time_ns;
-  *pos = p;
-  return MS_DECODE_OK;
-}
-
-#define CHECK(call)                        \
-  do                                       \
-    {                                      \
-      MsDecodeResult r_ = (call);          \
-      if (r_ != MS_DECODE_OK)              \
-        return r_;                         \
-    }                                      \
-  while (0)
-
-static inline __attribute__ ((always_inline)) MsDecodeResult
-decode_hot (const uint8_t **pos, const uint8_t *end, MsCodecState *state, MsRecord *r)
-{
-  const uint8_t *p = *pos;
-
-  r->u.event.size = 0;
-  r->u.event.old_addr = 0;
-  r->u.event.stack_id = 0;
-  r->u.event.weight = MS_WEIGHT_ONE;
-
-  CHECK (get_time (&p, end, state, &r->time_ns));
-  switch (r->kind)
-    {
-    case MS_RECORD_ALLOC:
-    case MS_RECORD_ALLOC_SAMPLED:
-    case MS_RECORD_MMAP:
-      GET (r->u.event.size);
-      CHECK (get_addr (&p, end, state, &r->u.event.addr));
-      GET (r->u.event.stack_id);
-      if (r->kind != MS_RECORD_ALLOC)
-        GET (r->u.event.weight);
-      break;
-    case MS_RECORD_REALLOC:
-    case MS_RECORD_REALLOC_SAMPLED:
-      GET (r->u.event.size);
-      CHECK (get_addr (&p, end, state, &r->u.event.old_addr));
-      CHECK (get_addr (&p, end, state, &r->u.event.addr));
-      GET (r->u.event.stack_id);
-      if (r->kind == MS_RECORD_REALLOC_SAMPLED)
-        GET (r->u.event.weight);
-      break;
-    case MS_RECORD_FREE:
-      CHECK (get_addr (&p, end, state, &r->u.event.addr));
-      break;
-    case MS_RECORD_MUNMAP:
-      GET (r->u.event.size);
-      CHECK (get_addr (&p, end, state, &r->u.event.addr));
-      break;
-    default:
-      return MS_DECODE_MALFORMED;
-    }
-  *pos = p;
-  return MS_DECODE_OK;
-}
-
 /* Decodes a known sized kind from exactly [p, end); fields a newer minor
  * version appended after the known ones are ignored. */
 static MsDecodeResult
@@ -298,7 +208,7 @@ decode_sized (const uint8_t *p, const uint8_t *end, MsCodecState *state, MsRecor
 {
   uint64_t n;
 
-  CHECK (get_time (&p, end, state, &r->time_ns));
+  MS_DECODE_CHECK (ms_decode_time (&p, end, true, state, &r->time_ns));
   switch (r->kind)
     {
     case MS_RECORD_STACK_NODE:
@@ -315,14 +225,14 @@ decode_sized (const uint8_t *p, const uint8_t *end, MsCodecState *state, MsRecor
       break;
     case MS_RECORD_THREAD_NAME:
       GET (r->u.thread.tid);
-      CHECK (get_bytes (&p, end, &r->u.thread.name));
+      MS_DECODE_CHECK (get_bytes (&p, end, &r->u.thread.name));
       break;
     case MS_RECORD_MODULE_LOAD:
       GET (r->u.module.start);
       GET (r->u.module.size);
       GET (r->u.module.bias);
-      CHECK (get_bytes (&p, end, &r->u.module.build_id));
-      CHECK (get_bytes (&p, end, &r->u.module.path));
+      MS_DECODE_CHECK (get_bytes (&p, end, &r->u.module.build_id));
+      MS_DECODE_CHECK (get_bytes (&p, end, &r->u.module.path));
       break;
     case MS_RECORD_MODULE_UNLOAD:
       memset (&r->u.module, 0, sizeof r->u.module);
@@ -339,8 +249,8 @@ decode_sized (const uint8_t *p, const uint8_t *end, MsCodecState *state, MsRecor
       GET (r->u.freq.bytes);
       break;
     case MS_RECORD_INFO:
-      CHECK (get_bytes (&p, end, &r->u.info.key));
-      CHECK (get_bytes (&p, end, &r->u.info.value));
+      MS_DECODE_CHECK (get_bytes (&p, end, &r->u.info.key));
+      MS_DECODE_CHECK (get_bytes (&p, end, &r->u.info.value));
       break;
     case MS_RECORD_RESOURCE:
       GET (r->u.resource.scope);
@@ -355,8 +265,8 @@ decode_sized (const uint8_t *p, const uint8_t *end, MsCodecState *state, MsRecor
     case MS_RECORD_LABEL:
       GET (r->u.label.addr);
       GET (r->u.label.size);
-      CHECK (get_bytes (&p, end, &r->u.label.name));
-      CHECK (get_bytes (&p, end, &r->u.label.type));
+      MS_DECODE_CHECK (get_bytes (&p, end, &r->u.label.name));
+      MS_DECODE_CHECK (get_bytes (&p, end, &r->u.label.type));
       break;
     case MS_RECORD_CLOSE:
       GET (r->u.close.allocs);
@@ -383,11 +293,13 @@ ms_record_decode (const uint8_t **pos, const uint8_t *end, MsCodecState *state, 
   r->kind = (MsRecordKind) *p++;
   if (ms_record_kind_is_hot (r->kind))
     {
-      MsCodecState trial = *state;
-      CHECK (decode_hot (&p, end, &trial, r));
-      *state = trial;
-      *pos = p;
-      return MS_DECODE_OK;
+      /* Far from the end, as nearly every record is, nothing needs to be
+       * checked against it. */
+      MsDecodeResult res = MS_LIKELY (end - p >= MS_HOT_READ_MAX) ? ms_decode_hot (&p, end, false, state, r)
+                                                                  : ms_decode_hot (&p, end, true, state, r);
+      if (res == MS_DECODE_OK)
+        *pos = p;
+      return res;
     }
 
   GET (len);
