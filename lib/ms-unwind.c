@@ -71,7 +71,12 @@ static uint64_t stat_rules;
 static inline uint32_t
 cache_slot (uint64_t ip)
 {
-  return (uint32_t) ((ip * 0x9e3779b97f4a7c15ull) >> (64 - CACHE_LOG2));
+  /* The low bits as they are: distinct within every 128 KiB of code, so
+   * that the calls of one function sit side by side (a frame walk touches
+   * fewer cache lines), and one operation on the walk's critical path
+   * instead of a multiply. Code more than 128 KiB apart meets as often as
+   * with a hash: libraries start at arbitrary pages. */
+  return (uint32_t) ip & (CACHE_ENTRIES - 1);
 }
 
 static bool
@@ -80,13 +85,15 @@ cache_init (void)
   CacheEntry *c = __atomic_load_n (&cache, __ATOMIC_ACQUIRE);
   if (c != NULL)
     return true;
-  void *p = ms_sys_mmap (NULL, CACHE_ENTRIES * sizeof (CacheEntry), PROT_READ | PROT_WRITE,
+  /* one entry more, never filled: the walk's second probe reads past the
+   * last slot without a wrap-around test */
+  void *p = ms_sys_mmap (NULL, (CACHE_ENTRIES + 1) * sizeof (CacheEntry), PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (ms_sys_is_error ((long) p))
     return false;
   CacheEntry *expected = NULL;
   if (!__atomic_compare_exchange_n (&cache, &expected, (CacheEntry *) p, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-    ms_sys_munmap (p, CACHE_ENTRIES * sizeof (CacheEntry));
+    ms_sys_munmap (p, (CACHE_ENTRIES + 1) * sizeof (CacheEntry));
   return true;
 }
 
@@ -704,9 +711,16 @@ walk (const uint64_t *fp, uint64_t *ips, int max)
       if (out == end)
         break;
 
-      /* a return address: the rule that applies is the call's, at ip - 1 */
+      /* a return address: the rule that applies is the call's, at ip - 1;
+       * nearly always in its slot, else mostly in the next one */
       const CacheEntry *e = &table[cache_slot (ip)];
-      uint64_t rule = __atomic_load_n (&e->key, __ATOMIC_ACQUIRE) == ip ? e->rule : rule_slow (ip);
+      uint64_t rule;
+      if (MS_LIKELY (__atomic_load_n (&e->key, __ATOMIC_ACQUIRE) == ip))
+        rule = e->rule;
+      else if (__atomic_load_n (&e[1].key, __ATOMIC_ACQUIRE) == ip)
+        rule = e[1].rule;
+      else
+        rule = rule_slow (ip);
 
       uint64_t base = (rule & RULE_CFA_RBP) ? rbp : rsp;
       uint64_t cfa = base + (uint64_t) ((int64_t) rule >> 32);
