@@ -256,6 +256,7 @@ ms_freq_table_add_slow (MsFreqTable *self, uint64_t ip, uint64_t size)
 
 static uint64_t *live_table;
 static uint64_t live_mask;
+static unsigned live_log2;
 
 /* A counter is raised before its address goes in and lowered after it
  * comes out, so that a present address never finds its bucket at 0. */
@@ -276,6 +277,7 @@ ms_live_set_init (uint32_t capacity_log2)
       return -ENOMEM;
     }
   live_mask = ((uint64_t) 1 << capacity_log2) - 1;
+  live_log2 = capacity_log2;
   return 0;
 }
 
@@ -292,7 +294,7 @@ ms_live_set_clear (void)
 static inline uint64_t
 live_slot (uint64_t addr)
 {
-  return ((addr >> 4) * 0x9e3779b97f4a7c15ull) >> 20;
+  return ms_live_index (addr, live_log2);
 }
 
 bool
