@@ -27,6 +27,29 @@ ok () {
   fi
 }
 
+# unprivileged PROGRAM DIR...: prints the command prefix that runs
+# PROGRAM as a user whom file permissions stop: nothing when we are not
+# root, setpriv to nobody when we are, "skip" when neither can be had.
+# Opens the DIRs (0755) to that user. The build tree may sit in a
+# directory only root can enter (CI's mktemp -d is 0700): then nobody
+# cannot run PROGRAM at all, and that is a skip too.
+unprivileged () {
+  local program=$1 prefix; shift
+  if [ "$(id -u)" != 0 ]; then
+    echo ""
+    return
+  fi
+  if command -v setpriv > /dev/null && id nobody > /dev/null 2>&1; then
+    prefix="setpriv --reuid=$(id -u nobody) --regid=$(id -g nobody) --clear-groups"
+    chmod 755 "$@"
+    if $prefix "$program" --version > /dev/null 2>&1; then
+      echo "$prefix"
+      return
+    fi
+  fi
+  echo skip
+}
+
 skip () {
   ms_test_n=$((ms_test_n + 1))
   echo "ok $ms_test_n # SKIP $*"

@@ -138,18 +138,7 @@ refused "output under a file" "Cannot create the trace directory" -o "$T/plain.t
 refused "output is a file" "exists and is not a directory" -o "$T/plain.txt" -- /bin/true
 refused "output in /proc" "Cannot create the trace directory" -o /proc/memscope-test -- /bin/true
 # Permissions do not stop root: run as nobody there.
-as_user=""
-if [ "$(id -u)" = 0 ]; then
-  if command -v setpriv > /dev/null && id nobody > /dev/null 2>&1; then
-    as_user="setpriv --reuid=$(id -u nobody) --regid=$(id -g nobody) --clear-groups"
-    chmod 755 "$T" "$T/refuse"
-    # the build tree may sit in a directory only root can enter (CI's
-    # mktemp -d is 0700): then nobody cannot run memscope-run at all
-    $as_user "$MS_RUN" --version > /dev/null 2>&1 || as_user=skip
-  else
-    as_user=skip
-  fi
-fi
+as_user=$(unprivileged "$MS_RUN" "$T" "$T/refuse")
 if [ "$as_user" != skip ]; then
   mkdir "$T/ro" && chmod 555 "$T/ro"
   $as_user "$MS_RUN" -o "$T/ro/sub" -- /bin/true 2> "$T/ro.err"
