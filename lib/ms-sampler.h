@@ -123,10 +123,13 @@ MS_INTERNAL void ms_freq_table_clear (MsFreqTable *self);
 /* The rest of ms_freq_table_add: a longer probe, or a new site. */
 MS_INTERNAL uint64_t ms_freq_table_add_slow (MsFreqTable *self, uint64_t ip, uint64_t size);
 
+/* The low bits of a return address as they are (as the unwinder's rule
+ * cache takes them): the sites of one function never meet, and no multiply
+ * sits on the path of every allocation. */
 static inline uint32_t
 ms_freq_table_slot (uint64_t ip, uint32_t capacity)
 {
-  return (uint32_t) ((ip * 0x9e3779b97f4a7c15ull) >> 32) & (capacity - 1);
+  return (uint32_t) ip & (capacity - 1);
 }
 
 /* The entry of IP when it is found at once, without changing anything:
