@@ -24,43 +24,7 @@
 #include "test-util.h"
 #include "ms-monitor.h"
 #include "ms-reader.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-# define MS_SANITIZED 1
-#endif
-
-#ifndef MS_SANITIZED
-static volatile bool counting;
-static unsigned long n_alloc_calls;
-
-extern void *__libc_malloc (size_t size);
-extern void *__libc_calloc (size_t n, size_t size);
-extern void *__libc_realloc (void *ptr, size_t size);
-
-void *
-malloc (size_t size)
-{
-  if (counting)
-    __atomic_add_fetch (&n_alloc_calls, 1, __ATOMIC_RELAXED);
-  return __libc_malloc (size);
-}
-
-void *
-calloc (size_t n, size_t size)
-{
-  if (counting)
-    __atomic_add_fetch (&n_alloc_calls, 1, __ATOMIC_RELAXED);
-  return __libc_calloc (n, size);
-}
-
-void *
-realloc (void *ptr, size_t size)
-{
-  if (counting)
-    __atomic_add_fetch (&n_alloc_calls, 1, __ATOMIC_RELAXED);
-  return __libc_realloc (ptr, size);
-}
-#endif
+#include "test-alloc-count.h"
 
 /* --- reading a resources file back -------------------------------------- */
 
@@ -468,7 +432,7 @@ test_monitor_errors (Fixture *f, gconstpointer data)
 static void
 test_monitor_no_alloc (Fixture *f, gconstpointer data)
 {
-#ifdef MS_SANITIZED
+#if !MS_TEST_CAN_COUNT_ALLOCS
   g_test_skip ("the sanitizer owns malloc");
 #else
   g_autoptr (GError) error = NULL;
@@ -480,14 +444,13 @@ test_monitor_no_alloc (Fixture *f, gconstpointer data)
   ms_monitor_add_pid (monitor, getpid ());
   ms_monitor_sample (monitor);
   ms_monitor_sample (monitor);
-  n_alloc_calls = 0;
-  counting = true;
+  ms_test_alloc_count_start ();
   for (int i = 0; i < 5; i++)
     ms_monitor_sample (monitor);
-  counting = false;
+  unsigned long calls = ms_test_alloc_count_stop ();
   pthread_join (thread, NULL);
-  g_test_message ("allocator calls in 5 steady ticks: %lu", n_alloc_calls);
-  g_assert_cmpuint (n_alloc_calls, ==, 0);
+  g_test_message ("allocator calls in 5 steady ticks: %lu", calls);
+  g_assert_cmpuint (calls, ==, 0);
   stop (monitor);
 #endif
 }

@@ -4,8 +4,7 @@
  * it must never change errno (the profiled program reads errno after
  * malloc fails). This binary defines malloc and friends itself, forwarding
  * to glibc's __libc_* entry points and counting the calls made while the
- * writer works; glibc and GLib bind to these definitions too, because the
- * executable comes first in symbol lookup.
+ * writer works (test-alloc-count.c).
  *
  * Under AddressSanitizer the sanitizer owns malloc, so the counting part
  * is left out there and only the errno and round-trip checks run. */
@@ -21,106 +20,22 @@
 
 #include "ms-reader.h"
 #include "ms-writer.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-# define MS_SANITIZED 1
-#elif defined(__has_feature)
-# if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#  define MS_SANITIZED 1
-# endif
-#endif
-
-/* Global rather than thread-local: a call from any thread while counting
- * is on counts, which can only make the test stricter. */
-static volatile bool counting;
-static unsigned long n_alloc_calls;
-
-#ifndef MS_SANITIZED
-extern void *__libc_malloc (size_t size);
-extern void *__libc_calloc (size_t n, size_t size);
-extern void *__libc_realloc (void *ptr, size_t size);
-extern void __libc_free (void *ptr);
-extern void *__libc_memalign (size_t alignment, size_t size);
-
-static inline void
-count (void)
-{
-  if (counting)
-    __atomic_add_fetch (&n_alloc_calls, 1, __ATOMIC_RELAXED);
-}
-
-void *
-malloc (size_t size)
-{
-  count ();
-  return __libc_malloc (size);
-}
-
-void *
-calloc (size_t n, size_t size)
-{
-  count ();
-  return __libc_calloc (n, size);
-}
-
-void *
-realloc (void *ptr, size_t size)
-{
-  count ();
-  return __libc_realloc (ptr, size);
-}
-
-void
-free (void *ptr)
-{
-  count ();
-  __libc_free (ptr);
-}
-
-void *
-memalign (size_t alignment, size_t size)
-{
-  count ();
-  return __libc_memalign (alignment, size);
-}
-
-void *
-aligned_alloc (size_t alignment, size_t size)
-{
-  count ();
-  return __libc_memalign (alignment, size);
-}
-
-int
-posix_memalign (void **out, size_t alignment, size_t size)
-{
-  count ();
-  if (alignment % sizeof (void *) != 0 || (alignment & (alignment - 1)) != 0)
-    return EINVAL;
-  void *p = __libc_memalign (alignment, size);
-  if (p == NULL)
-    return ENOMEM;
-  *out = p;
-  return 0;
-}
-#endif
+#include "test-alloc-count.h"
 
 /* Without this the test could pass with interposition silently broken. */
 static void
 test_interposed (void)
 {
-#ifdef MS_SANITIZED
+#if !MS_TEST_CAN_COUNT_ALLOCS
   g_test_skip ("the sanitizer owns malloc");
 #else
   char *volatile copy;
 
-  n_alloc_calls = 0;
-  counting = true;
+  ms_test_alloc_count_start ();
   copy = strdup ("glibc calls malloc through its PLT");
   free (copy);
   g_free (g_strdup ("and so does GLib"));
-  counting = false;
-  g_assert_cmpuint (n_alloc_calls, >=, 4);
+  g_assert_cmpuint (ms_test_alloc_count_stop (), >=, 4);
 #endif
 }
 
@@ -251,17 +166,16 @@ test_no_allocation (void)
   Totals totals = { 0 };
 
   g_assert_nonnull (dir);
-  n_alloc_calls = 0;
-  counting = true;
+  ms_test_alloc_count_start ();
   int r = ms_writer_create (&w, path, &options);
-  unsigned long during_create = n_alloc_calls;
+  unsigned long during_create = ms_test_alloc_count_get ();
   write_stream (&w, &totals);
   r = r == 0 ? ms_writer_close (&w) : r;
-  counting = false;
+  unsigned long calls = ms_test_alloc_count_stop ();
 
   g_assert_cmpint (r, ==, 0);
   g_assert_cmpuint (during_create, ==, 0);
-  g_assert_cmpuint (n_alloc_calls, ==, 0);
+  g_assert_cmpuint (calls, ==, 0);
 
   /* and what it wrote is all there */
   g_autoptr (GError) error = NULL;
