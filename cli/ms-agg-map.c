@@ -130,29 +130,5 @@ ms_agg_map_grow (MsAggMap *self)
 gboolean
 ms_agg_map_remove (MsAggMap *self, guint64 key, void *out_value)
 {
-  gsize i;
-
-  if (self->count == 0 || key == 0)
-    return FALSE;
-  for (i = ms_agg_map_slot_of (self, key); self->keys[i] != key; i = (i + 1) & self->mask)
-    if (self->keys[i] == 0)
-      return FALSE;
-  if (out_value)
-    copy_value (out_value, ms_agg_map_value_at (self, i), self->value_bytes);
-
-  /* Backward-shift: pull every later entry of the probe run whose home
-   * slot does not lie cyclically in (i, j] into the hole. */
-  for (gsize j = (i + 1) & self->mask; self->keys[j] != 0; j = (j + 1) & self->mask)
-    {
-      gsize home = ms_agg_map_slot_of (self, self->keys[j]);
-      gboolean stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (stays)
-        continue;
-      self->keys[i] = self->keys[j];
-      copy_value (ms_agg_map_value_at (self, i), ms_agg_map_value_at (self, j), self->value_bytes);
-      i = j;
-    }
-  self->keys[i] = 0;
-  self->count--;
-  return TRUE;
+  return ms_agg_map_remove_sized (self, key, out_value, self->value_bytes);
 }

@@ -42,27 +42,44 @@ ms_agg_map_value_at (const MsAggMap *self, gsize slot)
   return self->values + slot * self->value_bytes;
 }
 
+/* The *_sized functions are the others for a VALUE_BYTES known where they
+ * are called (sizeof the value type): inlined there, the slot arithmetic
+ * and value copies become a few moves instead of multiplies and calls to
+ * memcpy and memset. The hot tables use them. */
+
+static inline __attribute__ ((always_inline)) void *
+ms_agg_map_value_at_sized (const MsAggMap *self, gsize slot, gsize value_bytes)
+{
+  return self->values + slot * value_bytes;
+}
+
 /* Returns the value stored under KEY, or NULL. */
-static inline void *
-ms_agg_map_lookup (const MsAggMap *self, guint64 key)
+static inline __attribute__ ((always_inline)) void *
+ms_agg_map_lookup_sized (const MsAggMap *self, guint64 key, gsize value_bytes)
 {
   if (self->count == 0)
     return NULL;
   for (gsize i = ms_agg_map_slot_of (self, key);; i = (i + 1) & self->mask)
     {
       if (self->keys[i] == key)
-        return ms_agg_map_value_at (self, i);
+        return ms_agg_map_value_at_sized (self, i, value_bytes);
       if (self->keys[i] == 0)
         return NULL;
     }
 }
 
-/* Returns the slot for KEY, zero-filled when new; *out_existed says which. */
 static inline void *
-ms_agg_map_insert (MsAggMap *self, guint64 key, gboolean *out_existed)
+ms_agg_map_lookup (const MsAggMap *self, guint64 key)
+{
+  return ms_agg_map_lookup_sized (self, key, self->value_bytes);
+}
+
+/* Returns the slot for KEY, zero-filled when new; *out_existed says which. */
+static inline __attribute__ ((always_inline)) void *
+ms_agg_map_insert_sized (MsAggMap *self, guint64 key, gboolean *out_existed, gsize value_bytes)
 {
   g_assert (key != 0);
-  if ((self->count + 1) * 4 > (self->mask + 1) * 3)
+  if (G_UNLIKELY ((self->count + 1) * 4 > (self->mask + 1) * 3))
     ms_agg_map_grow (self);
   for (gsize i = ms_agg_map_slot_of (self, key);; i = (i + 1) & self->mask)
     {
@@ -70,7 +87,7 @@ ms_agg_map_insert (MsAggMap *self, guint64 key, gboolean *out_existed)
         {
           if (out_existed)
             *out_existed = TRUE;
-          return ms_agg_map_value_at (self, i);
+          return ms_agg_map_value_at_sized (self, i, value_bytes);
         }
       if (self->keys[i] == 0)
         {
@@ -78,15 +95,53 @@ ms_agg_map_insert (MsAggMap *self, guint64 key, gboolean *out_existed)
           self->count++;
           if (out_existed)
             *out_existed = FALSE;
-          void *v = ms_agg_map_value_at (self, i);
-          memset (v, 0, self->value_bytes);
+          void *v = ms_agg_map_value_at_sized (self, i, value_bytes);
+          memset (v, 0, value_bytes);
           return v;
         }
     }
 }
 
+static inline void *
+ms_agg_map_insert (MsAggMap *self, guint64 key, gboolean *out_existed)
+{
+  return ms_agg_map_insert_sized (self, key, out_existed, self->value_bytes);
+}
+
 /* Removes KEY, copying its value to OUT_VALUE (may be NULL) first.
  * Returns FALSE when KEY was not there. */
+static inline __attribute__ ((always_inline)) gboolean
+ms_agg_map_remove_sized (MsAggMap *self, guint64 key, void *out_value, gsize value_bytes)
+{
+  gsize i, mask = self->mask;
+  guint64 *keys = self->keys;
+
+  if (self->count == 0 || key == 0)
+    return FALSE;
+  for (i = ms_agg_map_slot_of (self, key); keys[i] != key; i = (i + 1) & mask)
+    if (keys[i] == 0)
+      return FALSE;
+  if (out_value)
+    memcpy (out_value, ms_agg_map_value_at_sized (self, i, value_bytes), value_bytes);
+
+  /* Backward shift: an entry later in the probe run moves into the hole
+   * when its home slot is no further from it than the hole is (cyclic
+   * distances), that is when the hole lies on its own probe path. */
+  for (gsize j = (i + 1) & mask; keys[j] != 0; j = (j + 1) & mask)
+    {
+      gsize home = ms_agg_map_slot_of (self, keys[j]);
+      if (((j - home) & mask) < ((j - i) & mask))
+        continue;
+      keys[i] = keys[j];
+      memcpy (ms_agg_map_value_at_sized (self, i, value_bytes), ms_agg_map_value_at_sized (self, j, value_bytes),
+              value_bytes);
+      i = j;
+    }
+  keys[i] = 0;
+  self->count--;
+  return TRUE;
+}
+
 gboolean ms_agg_map_remove (MsAggMap *self, guint64 key, void *out_value);
 
 /* Iteration: for (gsize i = 0; i <= map.mask; i++) if (map.keys[i]) … */
