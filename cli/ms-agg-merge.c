@@ -8,14 +8,18 @@
 #include "ms-error.h"
 #include "ms-reader.h"
 
-/* Batches waiting per file: two keep a worker ahead of the consumer
+/* Batches waiting per file: a few keep a worker ahead of the consumer
  * without letting one fast file fill memory while the merge waits on
- * another. */
-#define MAX_READY 2
+ * another. A worker is sent back to a file only once it has no more
+ * than REFILL_AT waiting, to decode several batches at a time: each
+ * round costs a wake-up of a worker, and one per batch made the thread
+ * switches a good part of the run. */
+#define MAX_READY 4
+#define REFILL_AT 1
 /* Decoded events buffered over all files at most: 2 MiB of MsAggEvent. */
-#define EVENT_BUDGET (2u * 1024u * 1024u / sizeof (MsAggEvent))
+#define EVENT_BUDGET (4u * 1024u * 1024u / sizeof (MsAggEvent))
 #define MIN_BATCH 256u
-#define MAX_BATCH 2048u
+#define MAX_BATCH 4096u
 
 typedef struct
 {
@@ -46,12 +50,15 @@ typedef struct
   guint pos;
 } Source;
 
+/* An event's place in the merged order: its time, then frees first, then
+ * its file's index (see order_class), in one integer: one compare. */
+typedef unsigned __int128 MergeKey;
+
 /* A heap entry carries its source's head key, so that sifting compares
  * contiguous keys instead of chasing each source's current event. */
 typedef struct
 {
-  guint64 time_ns;
-  guint32 order;        /* free-first class << 31 | source index */
+  MergeKey key;
   Source *source;
 } HeapEntry;
 
@@ -66,7 +73,10 @@ struct _MsAggMerge
   HeapEntry *heap;
   guint heap_len;
   gboolean started;
-  gboolean returned;    /* heap[0]'s current event was handed out */
+  guint returned;       /* events of heap[0]'s file handed out in the last run */
+  /* The first key of all files but heap[0]'s: heap[0]'s file goes on
+   * alone while its events come before it. */
+  MergeKey limit;
   MsAggPrefetchFunc prefetch;
   gpointer prefetch_data;
 };
@@ -97,12 +107,12 @@ batch_reset (Batch *b)
   g_ptr_array_set_size (b->strings, 0);
 }
 
-static guint32
+static inline guint32
 lookup_stack (Source *s, guint64 id)
 {
   if (id == 0)
     return 0;
-  guint32 *dense = ms_agg_map_lookup (&s->stack_ids, id);
+  guint32 *dense = ms_agg_map_lookup_sized (&s->stack_ids, id, sizeof (guint32));
   if (dense == NULL)
     {
       s->pub.unknown_stack_refs++;
@@ -129,21 +139,23 @@ note_damage (Source *s, const GError *error)
 static gboolean
 convert (Source *s, const MsRecord *r, Batch *b, MsAggEvent *ev)
 {
-  ev->time_ns = r->time_ns;
-  ev->weight = MS_WEIGHT_ONE;
-  ev->stack = 0;
-  ev->a = ev->b = ev->c = 0;
+  /* The hot kinds' events, by record kind. The decoder fills every field
+   * of a heap event (size, old address and stack 0, weight one where the
+   * kind has none): one conversion fits them all. */
+  static const guint8 heap_kinds[MS_RECORD_FIRST_SIZED] = {
+    [MS_RECORD_ALLOC] = MS_AGG_EV_ALLOC,
+    [MS_RECORD_ALLOC_SAMPLED] = MS_AGG_EV_ALLOC,
+    [MS_RECORD_REALLOC] = MS_AGG_EV_REALLOC,
+    [MS_RECORD_REALLOC_SAMPLED] = MS_AGG_EV_REALLOC,
+    [MS_RECORD_MMAP] = MS_AGG_EV_MMAP,
+    [MS_RECORD_FREE] = MS_AGG_EV_FREE,
+    [MS_RECORD_MUNMAP] = MS_AGG_EV_MUNMAP,
+  };
 
-  switch (r->kind)
+  ev->time_ns = r->time_ns;
+  if (G_LIKELY (ms_record_kind_is_hot (r->kind)))
     {
-    case MS_RECORD_ALLOC:
-    case MS_RECORD_ALLOC_SAMPLED:
-    case MS_RECORD_REALLOC:
-    case MS_RECORD_REALLOC_SAMPLED:
-    case MS_RECORD_MMAP:
-      ev->kind = r->kind == MS_RECORD_MMAP                                                  ? MS_AGG_EV_MMAP
-                 : r->kind == MS_RECORD_ALLOC || r->kind == MS_RECORD_ALLOC_SAMPLED ? MS_AGG_EV_ALLOC
-                                                                                    : MS_AGG_EV_REALLOC;
+      ev->kind = heap_kinds[r->kind];
       ev->a = r->u.event.addr;
       ev->b = r->u.event.size;
       ev->c = r->u.event.old_addr;
@@ -151,13 +163,13 @@ convert (Source *s, const MsRecord *r, Batch *b, MsAggEvent *ev)
       ev->stack = lookup_stack (s, r->u.event.stack_id);
       s->pub.heap_events++;
       return TRUE;
-    case MS_RECORD_FREE:
-    case MS_RECORD_MUNMAP:
-      ev->kind = r->kind == MS_RECORD_FREE ? MS_AGG_EV_FREE : MS_AGG_EV_MUNMAP;
-      ev->a = r->u.event.addr;
-      ev->b = r->u.event.size;
-      s->pub.heap_events++;
-      return TRUE;
+    }
+
+  ev->weight = MS_WEIGHT_ONE;
+  ev->stack = 0;
+  ev->a = ev->b = ev->c = 0;
+  switch (r->kind)
+    {
     case MS_RECORD_STACK_NODE:
       {
         if (r->u.stack_node.id == 0 || s->n_stacks == G_MAXUINT32)
@@ -227,32 +239,19 @@ convert (Source *s, const MsRecord *r, Batch *b, MsAggEvent *ev)
     }
 }
 
-/* The span of the file's timed events (FREQ rows come at exit and say
- * nothing about when the program ran), kept here in the decoders rather
- * than per event in the merge. */
-static void
-note_times (Source *s, const Batch *b, guint from)
-{
-  for (guint i = from; i < b->n; i++)
-    {
-      const MsAggEvent *ev = &b->events[i];
-      if (ev->kind == MS_AGG_EV_FREQ)
-        continue;
-      s->pub.first_ns = MIN (s->pub.first_ns, ev->time_ns);
-      s->pub.last_ns = MAX (s->pub.last_ns, ev->time_ns);
-    }
-}
-
 static void
 fill_batch (Source *s, Batch *b, guint capacity, gboolean *out_eof)
 {
   MsRecord r;
-  guint first = b->n;
+  GError *error = NULL;
+  /* The span of the file's timed events (FREQ rows come at exit and say
+   * nothing about when the program ran), kept here in the decoders rather
+   * than per event in the merge. */
+  guint64 first_ns = s->pub.first_ns, last_ns = s->pub.last_ns;
 
   *out_eof = FALSE;
   while (b->n < capacity)
     {
-      g_autoptr (GError) error = NULL;
       if (!ms_reader_next (s->reader, &r, &error))
         {
           if (error == NULL)
@@ -261,14 +260,24 @@ fill_batch (Source *s, Batch *b, guint capacity, gboolean *out_eof)
               break;
             }
           note_damage (s, error);
+          g_clear_error (&error);
           continue;
         }
       s->pub.records++;
       s->last_good_offset = r.file_offset;
-      if (convert (s, &r, b, &b->events[b->n]))
-        b->n++;
+      MsAggEvent *ev = &b->events[b->n];
+      if (convert (s, &r, b, ev))
+        {
+          b->n++;
+          if (G_LIKELY (ev->kind != MS_AGG_EV_FREQ))
+            {
+              first_ns = MIN (first_ns, ev->time_ns);
+              last_ns = MAX (last_ns, ev->time_ns);
+            }
+        }
     }
-  note_times (s, b, first);
+  s->pub.first_ns = first_ns;
+  s->pub.last_ns = last_ns;
 }
 
 static void
@@ -425,10 +434,10 @@ ms_agg_merge_get_source (MsAggMerge *self, guint index)
   return &((Source *) g_ptr_array_index (self->sources, index))->pub;
 }
 
-/* The current event of S, waiting for its decoder when needed; NULL once
- * the file is exhausted. */
-static const MsAggEvent *
-source_peek (MsAggMerge *self, Source *s)
+/* source_peek() at the end of a batch: takes the next one, waiting for
+ * the decoder when needed, and sends the decoder back to the file. */
+static G_GNUC_NO_INLINE const MsAggEvent *
+next_batch (MsAggMerge *self, Source *s)
 {
   while (s->current == NULL || s->pos >= s->current->n)
     {
@@ -439,7 +448,7 @@ source_peek (MsAggMerge *self, Source *s)
         g_cond_wait (&self->cond, &self->lock);
       s->current = g_queue_pop_head (&s->ready);
       s->pos = 0;
-      if (!s->in_flight && !s->done && s->ready.length < MAX_READY)
+      if (!s->in_flight && !s->done && s->ready.length <= REFILL_AT)
         {
           s->in_flight = TRUE;
           g_thread_pool_push (self->pool, s, NULL);
@@ -451,13 +460,25 @@ source_peek (MsAggMerge *self, Source *s)
   return &s->current->events[s->pos];
 }
 
+/* The current event of S; NULL once the file is exhausted. */
+static inline const MsAggEvent *
+source_peek (MsAggMerge *self, Source *s)
+{
+  if (G_LIKELY (s->current != NULL && s->pos < s->current->n))
+    return &s->current->events[s->pos];
+  return next_batch (self, s);
+}
+
 static inline guint32
 order_class (guint32 kind)
 {
   /* At equal times a free goes first: the contract records frees before
    * the real free and allocations after the real call, so an address
    * freed and handed out within one clock tick belongs to the free first. */
-  return kind == MS_AGG_EV_FREE || kind == MS_AGG_EV_MUNMAP || kind == MS_AGG_EV_REALLOC ? 0 : 1;
+  const guint32 frees = 1u << MS_AGG_EV_FREE | 1u << MS_AGG_EV_MUNMAP | 1u << MS_AGG_EV_REALLOC;
+
+  G_STATIC_ASSERT (MS_AGG_EV_LABEL < 32);
+  return kind < 32 ? ~frees >> kind & 1 : 1;
 }
 
 void
@@ -467,46 +488,60 @@ ms_agg_merge_set_prefetch (MsAggMerge *self, MsAggPrefetchFunc func, gpointer us
   self->prefetch_data = user_data;
 }
 
+static inline MergeKey
+event_key (const MsAggEvent *ev, guint32 index)
+{
+  return (MergeKey) ev->time_ns << 32 | (order_class (ev->kind) << 31 | index);
+}
+
 static inline void
 entry_set (MsAggMerge *self, HeapEntry *e, Source *s, const MsAggEvent *ev)
 {
   if (self->prefetch)
     self->prefetch (self->prefetch_data, &s->pub, ev);
-  e->time_ns = ev->time_ns;
-  e->order = order_class (ev->kind) << 31 | s->pub.index;
+  e->key = event_key (ev, s->pub.index);
   e->source = s;
 }
 
-static inline gboolean
-entry_before (const HeapEntry *a, const HeapEntry *b)
-{
-  return a->time_ns != b->time_ns ? a->time_ns < b->time_ns : a->order < b->order;
-}
-
+/* Moves heap[I] down to its place: children move up into the hole. */
 static void
 sift_down (MsAggMerge *self, guint i)
 {
   HeapEntry *h = self->heap;
   guint n = self->heap_len;
+  HeapEntry moving = h[i];
 
   for (;;)
     {
-      guint l = 2 * i + 1, r = l + 1, m = i;
-      if (l < n && entry_before (&h[l], &h[m]))
-        m = l;
-      if (r < n && entry_before (&h[r], &h[m]))
-        m = r;
-      if (m == i)
-        return;
-      HeapEntry t = h[i];
-      h[i] = h[m];
-      h[m] = t;
-      i = m;
+      guint c = 2 * i + 1;
+      if (c >= n)
+        break;
+      if (c + 1 < n && h[c + 1].key < h[c].key)
+        c++;
+      if (moving.key < h[c].key)
+        break;
+      h[i] = h[c];
+      i = c;
     }
+  h[i] = moving;
+}
+
+/* The key of the first of heap[0]'s children, after heap[0] changed. */
+static inline void
+set_limit (MsAggMerge *self)
+{
+  const HeapEntry *h = self->heap;
+  MergeKey limit = ~(MergeKey) 0;
+
+  if (self->heap_len > 1)
+    limit = h[1].key;
+  if (self->heap_len > 2 && h[2].key < limit)
+    limit = h[2].key;
+  self->limit = limit;
 }
 
 const MsAggEvent *
-ms_agg_merge_next (MsAggMerge *self, MsAggSource **out_source)
+ms_agg_merge_next_run (MsAggMerge *self, MsAggSource **out_source, guint *out_n)
 {
   if (!self->started)
     {
@@ -532,10 +567,10 @@ ms_agg_merge_next (MsAggMerge *self, MsAggSource **out_source)
       for (guint i = self->heap_len / 2; i-- > 0;)
         sift_down (self, i);
     }
-  else if (self->returned && self->heap_len > 0)
+  else if (self->heap_len > 0)
     {
       Source *top = self->heap[0].source;
-      top->pos++;
+      top->pos += self->returned;
       const MsAggEvent *ev = source_peek (self, top);
       if (ev == NULL)
         self->heap[0] = self->heap[--self->heap_len];
@@ -544,11 +579,28 @@ ms_agg_merge_next (MsAggMerge *self, MsAggSource **out_source)
       sift_down (self, 0);
     }
 
-  self->returned = self->heap_len > 0;
+  self->returned = 0;
   if (self->heap_len == 0)
     return NULL;
+  set_limit (self);
+
+  /* The run: heap[0]'s events up to the first that another file's next
+   * event precedes, or to the end of the batch. Most programs' threads
+   * allocate in bursts, so this is one compare per event instead of a
+   * sift through the heap. */
   Source *top = self->heap[0].source;
+  const MsAggEvent *run = &top->current->events[top->pos];
+  guint avail = top->current->n - top->pos;
+  guint32 index = top->pub.index;
+  guint64 limit_ns = (guint64) (self->limit >> 32);
+  guint n = 1;
+  /* the time alone decides but at equal times */
+  while (n < avail
+         && (run[n].time_ns < limit_ns || (run[n].time_ns == limit_ns && event_key (&run[n], index) < self->limit)))
+    n++;
+  self->returned = n;
   if (out_source)
     *out_source = &top->pub;
-  return &top->current->events[top->pos];
+  *out_n = n;
+  return run;
 }

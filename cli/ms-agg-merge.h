@@ -85,13 +85,16 @@ MsAggSource *ms_agg_merge_get_source (MsAggMerge *self, guint index);
 
 typedef void (*MsAggPrefetchFunc) (gpointer user_data, const MsAggSource *source, const MsAggEvent *ev);
 
-/* FUNC is called with each event as it becomes its file's next one, some
- * events before ms_agg_merge_next() returns it. */
+/* FUNC is called with the first event of each run as it becomes its
+ * file's next one, some events before ms_agg_merge_next_run() returns it
+ * (the rest of a run is the caller's to prefetch, as it goes through it). */
 void ms_agg_merge_set_prefetch (MsAggMerge *self, MsAggPrefetchFunc func, gpointer user_data);
 
-/* The next event of all files in time order (frees first at equal times),
- * each file's events in file order; NULL at the end. The event stays
- * valid until the next call. */
-const MsAggEvent *ms_agg_merge_next (MsAggMerge *self, MsAggSource **out_source);
+/* The next events of all files in time order (frees first at equal
+ * times), each file's events in file order: a run of *OUT_N (at least
+ * one) consecutive events of *OUT_SOURCE, all of which come before any
+ * other file's next event; NULL at the end. The events stay valid until
+ * the next call. */
+const MsAggEvent *ms_agg_merge_next_run (MsAggMerge *self, MsAggSource **out_source, guint *out_n);
 
 G_END_DECLS

@@ -35,25 +35,45 @@ typedef struct
 
 G_STATIC_ASSERT (sizeof (MsAggLive) == 12);
 
-guint
-ms_agg_size_bucket (guint64 size)
+static inline guint
+size_bucket (guint64 size)
 {
   return size == 0 ? 0 : 64 - (guint) __builtin_clzll (size);
 }
 
-static inline void
+guint
+ms_agg_size_bucket (guint64 size)
+{
+  return size_bucket (size);
+}
+
+/* The event path's helpers: inlined into the loop over a run, where a
+ * call costs about as much as most of their bodies. */
+#define HOT static inline __attribute__ ((always_inline))
+
+HOT void
 tally_add (MsAggTally *t, guint64 n_w, guint64 bytes)
 {
   t->n_w += n_w;
   t->bytes += bytes;
 }
 
-static inline void
+HOT void
 tally_sub (MsAggTally *t, guint64 n_w, guint64 bytes)
 {
   /* Saturate: a hostile trace must not wrap a live tally to 2^64. */
   t->n_w = t->n_w > n_w ? t->n_w - n_w : 0;
   t->bytes = t->bytes > bytes ? t->bytes - bytes : 0;
+}
+
+/* A block leaves a live tally with the very weight and bytes it entered
+ * with (both come from its entry in the live table), so the tally cannot
+ * go below zero: no saturation needed on this path. */
+HOT void
+tally_release (MsAggTally *t, guint64 n_w, guint64 bytes)
+{
+  t->n_w -= n_w;
+  t->bytes -= bytes;
 }
 
 /* ---- construction ---------------------------------------------------- */
@@ -254,7 +274,7 @@ stack_for_node (MsAggregator *self, guint32 node, guint64 time_ns)
   return n->stack;
 }
 
-static inline guint32
+HOT guint32
 event_stack (MsAggregator *self, MsAggSource *src, guint32 dense, guint64 time_ns)
 {
   /* cached per file: most events name a stack seen before */
@@ -288,7 +308,7 @@ ms_aggregator_stack_at_peak (const MsAggregator *self, const MsAggStack *s, gboo
   return s->peak_epoch == self->all.peak_epoch ? s->at_peak : s->live;
 }
 
-static inline void
+HOT void
 stack_touch (MsAggregator *self, MsAggProcess *p, MsAggStack *s)
 {
   if (s->peak_epoch != self->all.peak_epoch)
@@ -332,7 +352,7 @@ thread_for (MsAggregator *self, guint32 process, guint64 tid)
   return *v;
 }
 
-static inline MsAggThread *
+HOT MsAggThread *
 thread_at (MsAggregator *self, guint32 index)
 {
   return g_ptr_array_index (self->threads, index);
@@ -340,7 +360,7 @@ thread_at (MsAggregator *self, guint32 index)
 
 /* The thread an event of SRC belongs to; events outside THREAD_START and
  * THREAD_END go to the process' thread 0 ("unknown thread"). */
-static inline guint32
+HOT guint32
 current_thread (MsAggregator *self, MsAggSource *src, guint64 time_ns)
 {
   if (G_UNLIKELY (src->thread == G_MAXUINT))
@@ -396,32 +416,46 @@ timeline_compact (MsAggTimeline *tl)
   tl->cur_start_ns = tl->cur_end_ns = 0;
 }
 
-static inline void
+/* The bucket of TIME_NS becomes the current one (the first event of a
+ * bucket, or one timed before the origin). */
+static void
+timeline_enter (MsAggTimeline *tl, guint64 time_ns, guint64 live)
+{
+  guint64 rel = time_ns > tl->origin_ns ? time_ns - tl->origin_ns : 0;
+  guint64 idx = rel / tl->width_ns;
+
+  while (G_UNLIKELY (idx >= MS_AGG_TIMELINE_MAX_BUCKETS))
+    {
+      timeline_compact (tl);
+      idx = rel / tl->width_ns;
+    }
+  if (idx >= tl->n)
+    tl->n = (guint) idx + 1;
+  tl->cur = (guint) idx;
+  /* times before the origin land in bucket 0 without a span of their own */
+  tl->cur_start_ns = time_ns < tl->origin_ns ? time_ns : tl->origin_ns + idx * tl->width_ns;
+  tl->cur_end_ns = time_ns < tl->origin_ns ? time_ns + 1 : tl->cur_start_ns + tl->width_ns;
+
+  MsAggBucket *b = &tl->buckets[tl->cur];
+  if (!b->touched)
+    {
+      b->touched = TRUE;
+      b->live_max = live;
+    }
+}
+
+/* Every change of a live tally is noted in its timeline: the current
+ * bucket is touched (timeline_enter), so its maximum is a compare. */
+HOT void
 timeline_note (MsAggTimeline *tl, guint64 time_ns, guint64 live, guint64 allocs_w, guint64 frees_w, guint64 bytes)
 {
   if (G_UNLIKELY (time_ns < tl->cur_start_ns || time_ns >= tl->cur_end_ns))
-    {
-      guint64 rel = time_ns > tl->origin_ns ? time_ns - tl->origin_ns : 0;
-      guint64 idx = rel / tl->width_ns;
-
-      while (G_UNLIKELY (idx >= MS_AGG_TIMELINE_MAX_BUCKETS))
-        {
-          timeline_compact (tl);
-          idx = rel / tl->width_ns;
-        }
-      if (idx >= tl->n)
-        tl->n = (guint) idx + 1;
-      tl->cur = (guint) idx;
-      /* times before the origin land in bucket 0 without a span of their own */
-      tl->cur_start_ns = time_ns < tl->origin_ns ? time_ns : tl->origin_ns + idx * tl->width_ns;
-      tl->cur_end_ns = time_ns < tl->origin_ns ? time_ns + 1 : tl->cur_start_ns + tl->width_ns;
-    }
+    timeline_enter (tl, time_ns, live);
 
   MsAggBucket *b = &tl->buckets[tl->cur];
-  if (!b->touched || live > b->live_max)
+  if (live > b->live_max)
     b->live_max = live;
   b->live_last = live;
-  b->touched = TRUE;
   b->allocs_w += allocs_w;
   b->frees_w += frees_w;
   b->bytes_allocated += bytes;
@@ -438,12 +472,12 @@ res_bucket (const MsAggregator *self, guint64 time_ns)
 
 /* ---- heap events ------------------------------------------------------- */
 
-static inline void
+HOT void
 totals_alloc (MsAggTotals *t, guint64 weight, guint64 bytes, guint64 size, guint64 time_ns)
 {
   tally_add (&t->allocated, weight, bytes);
   tally_add (&t->live, weight, bytes);
-  tally_add (&t->sizes[ms_agg_size_bucket (size)], weight, bytes);
+  tally_add (&t->sizes[size_bucket (size)], weight, bytes);
   if (t->live.bytes > t->peak_bytes)
     {
       t->peak_bytes = t->live.bytes;
@@ -454,11 +488,11 @@ totals_alloc (MsAggTotals *t, guint64 weight, guint64 bytes, guint64 size, guint
   timeline_note (&t->timeline, time_ns, t->live.bytes, weight, 0, bytes);
 }
 
-static inline void
+HOT void
 totals_free (MsAggTotals *t, guint64 weight, guint64 bytes, gboolean temporary, gboolean cross_thread,
              guint64 time_ns)
 {
-  tally_sub (&t->live, weight, bytes);
+  tally_release (&t->live, weight, bytes);
   if (temporary)
     tally_add (&t->temporary, weight, bytes);
   if (cross_thread)
@@ -466,7 +500,7 @@ totals_free (MsAggTotals *t, guint64 weight, guint64 bytes, gboolean temporary, 
   timeline_note (&t->timeline, time_ns, t->live.bytes, 0, weight, 0);
 }
 
-static void
+HOT void
 release_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr, const MsAggLive *lv,
                guint64 size, guint64 weight, guint64 time_ns, gboolean may_be_temporary)
 {
@@ -477,8 +511,8 @@ release_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr,
   MsAggThread *tf = thread_at (self, freer);
 
   stack_touch (self, p, s);
-  tally_sub (&s->live, weight, bytes);
-  tally_sub (&to->live, weight, bytes);
+  tally_release (&s->live, weight, bytes);
+  tally_release (&to->live, weight, bytes);
   tally_add (&tf->freed, weight, bytes);
   ms_agg_labels_release (&self->labels, &p->labelled, addr);
   gboolean temporary = may_be_temporary && owner == freer && tf->last_alloc_addr == addr;
@@ -512,7 +546,7 @@ release_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr,
 }
 
 /* The size of the live block LV at ADDR, which is being retired. */
-static inline guint64
+HOT guint64
 take_size (MsAggProcess *p, guint64 addr, const MsAggLive *lv)
 {
   guint64 size = lv->size;
@@ -531,7 +565,7 @@ live_size (MsAggProcess *p, guint64 addr, const MsAggLive *lv)
   return big != NULL ? *big : lv->size;
 }
 
-static inline void
+HOT void
 set_size (MsAggProcess *p, guint64 addr, MsAggLive *lv, guint64 size)
 {
   if (G_LIKELY (size < BIG_SIZE))
@@ -545,14 +579,14 @@ set_size (MsAggProcess *p, guint64 addr, MsAggLive *lv, guint64 size)
 
 /* Frees ADDR for thread FREER; fills *OUT and *OUT_SIZE (when found) with
  * the block. */
-static gboolean
+HOT gboolean
 free_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr, guint64 time_ns, MsAggLive *out,
             guint64 *out_size)
 {
   MsAggLive lv;
   guint64 weight = MS_WEIGHT_ONE;
 
-  if (!ms_agg_map_remove (&p->blocks, addr, &lv))
+  if (!ms_agg_map_remove_sized (&p->blocks, addr, &lv, sizeof lv))
     {
       /* allocated before tracking began, by an untracked thread, or its
        * allocation event was lost */
@@ -560,7 +594,7 @@ free_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr, gu
       return FALSE;
     }
   if (G_UNLIKELY (p->weighted))
-    ms_agg_map_remove (&p->weights, addr, &weight);
+    ms_agg_map_remove_sized (&p->weights, addr, &weight, sizeof weight);
   guint64 size = take_size (p, addr, &lv);
   release_block (self, p, freer, addr, &lv, size, weight, time_ns, TRUE);
   if (out)
@@ -570,34 +604,39 @@ free_block (MsAggregator *self, MsAggProcess *p, guint32 freer, guint64 addr, gu
   return TRUE;
 }
 
-static void
+/* An allocation at a live address: its free was not recorded before it.
+ * The contract's one legitimate case is realloc, whose old block libc
+ * frees before the REALLOC record is stamped: treat the old block as
+ * freed now, and remember the address so that the late REALLOC does not
+ * free the new owner's block. Returns the block's slot again. */
+static G_GNUC_NO_INLINE MsAggLive *
+retire_reused (MsAggregator *self, MsAggProcess *p, guint64 addr, MsAggLive *lv, guint64 time_ns)
+{
+  MsAggLive old = *lv;
+  guint64 old_weight = MS_WEIGHT_ONE;
+  guint32 *pending = ms_agg_map_insert (&p->pending, addr, NULL);
+
+  if (p->weighted)
+    ms_agg_map_remove (&p->weights, addr, &old_weight);
+  (*pending)++;
+  p->realloc_fixes++;
+  release_block (self, p, old.thread_chain & THREAD_MASK, addr, &old, take_size (p, addr, &old), old_weight,
+                 time_ns, FALSE);
+  lv = ms_agg_map_lookup (&p->blocks, addr);
+  if (lv == NULL)
+    lv = ms_agg_map_insert (&p->blocks, addr, NULL);
+  return lv;
+}
+
+HOT void
 alloc_block (MsAggregator *self, MsAggProcess *p, guint32 thread, guint64 addr, guint64 size, guint32 stack,
              guint64 weight, guint32 chain, guint64 time_ns)
 {
   gboolean existed;
-  MsAggLive *lv = ms_agg_map_insert (&p->blocks, addr, &existed);
+  MsAggLive *lv = ms_agg_map_insert_sized (&p->blocks, addr, &existed, sizeof *lv);
 
   if (G_UNLIKELY (existed))
-    {
-      /* An allocation at a live address: its free was not recorded before
-       * it. The contract's one legitimate case is realloc, whose old block
-       * libc frees before the REALLOC record is stamped: treat the old
-       * block as freed now, and remember the address so that the late
-       * REALLOC does not free the new owner's block. */
-      MsAggLive old = *lv;
-      guint64 old_weight = MS_WEIGHT_ONE;
-      guint32 *pending = ms_agg_map_insert (&p->pending, addr, NULL);
-
-      if (p->weighted)
-        ms_agg_map_remove (&p->weights, addr, &old_weight);
-      (*pending)++;
-      p->realloc_fixes++;
-      release_block (self, p, old.thread_chain & THREAD_MASK, addr, &old, take_size (p, addr, &old), old_weight,
-                     time_ns, FALSE);
-      lv = ms_agg_map_lookup (&p->blocks, addr);
-      if (lv == NULL)
-        lv = ms_agg_map_insert (&p->blocks, addr, NULL);
-    }
+    lv = retire_reused (self, p, addr, lv, time_ns);
 
   set_size (p, addr, lv, size);
   lv->stack = stack;
@@ -725,31 +764,39 @@ do_munmap (MsAggProcess *p, const MsAggEvent *ev)
     }
 }
 
-void
-ms_aggregator_prefetch (gpointer data, const MsAggSource *src, const MsAggEvent *ev)
-{
-  MsAggregator *self = data;
+/* A table that fits the caches gains nothing from prefetching. */
+#define PREFETCH_MIN_SLOTS 65536u
+/* How many events ahead a run's events are prefetched. */
+#define PREFETCH_AHEAD 8u
 
-  /* A file's next event is handed out within about as many events as
-   * there are files: time enough for the live table's slot, the one
-   * cache miss an event cannot avoid when millions of blocks are live. */
+static inline void
+prefetch_block (const MsAggProcess *p, const MsAggEvent *ev)
+{
   if (ev->kind <= MS_AGG_EV_REALLOC)
     {
-      const MsAggProcess *p = g_ptr_array_index (self->processes, src->process);
-      /* a table that fits the caches gains nothing */
-      if (p->blocks.mask < 65536)
-        return;
       guint64 addr = ev->kind == MS_AGG_EV_REALLOC && ev->c ? ev->c : ev->a;
       gsize slot = ms_agg_map_slot_of (&p->blocks, addr);
       __builtin_prefetch (&p->blocks.keys[slot], 1);
-      __builtin_prefetch (ms_agg_map_value_at (&p->blocks, slot), 1);
+      __builtin_prefetch (ms_agg_map_value_at_sized (&p->blocks, slot, sizeof (MsAggLive)), 1);
     }
 }
 
 void
-ms_aggregator_add (MsAggregator *self, MsAggSource *src, const MsAggEvent *ev)
+ms_aggregator_prefetch (gpointer data, const MsAggSource *src, const MsAggEvent *ev)
 {
-  MsAggProcess *p = g_ptr_array_index (self->processes, src->process);
+  MsAggregator *self = data;
+  const MsAggProcess *p = g_ptr_array_index (self->processes, src->process);
+
+  /* A file's next event is handed out within about as many events as
+   * there are files: time enough for the live table's slot, the one
+   * cache miss an event cannot avoid when millions of blocks are live. */
+  if (p->blocks.mask >= PREFETCH_MIN_SLOTS)
+    prefetch_block (p, ev);
+}
+
+HOT void
+add_event (MsAggregator *self, MsAggProcess *p, MsAggSource *src, const MsAggEvent *ev)
+{
   guint32 thread;
 
 
@@ -841,6 +888,12 @@ ms_aggregator_add (MsAggregator *self, MsAggSource *src, const MsAggEvent *ev)
   self->events++;
 }
 
+void
+ms_aggregator_add (MsAggregator *self, MsAggSource *src, const MsAggEvent *ev)
+{
+  add_event (self, g_ptr_array_index (self->processes, src->process), src, ev);
+}
+
 /* ---- losses ------------------------------------------------------------ */
 
 static void
@@ -877,12 +930,27 @@ settle_source (MsAggregator *self, MsAggSource *src)
 void
 ms_aggregator_run (MsAggregator *self, MsAggMerge *merge)
 {
-  const MsAggEvent *ev;
+  const MsAggEvent *run;
   MsAggSource *src = NULL;
+  guint n;
 
   ms_agg_merge_set_prefetch (merge, ms_aggregator_prefetch, self);
-  while ((ev = ms_agg_merge_next (merge, &src)))
-    ms_aggregator_add (self, src, ev);
+  while ((run = ms_agg_merge_next_run (merge, &src, &n)))
+    {
+      MsAggProcess *p = g_ptr_array_index (self->processes, src->process);
+      guint ahead = p->blocks.mask >= PREFETCH_MIN_SLOTS ? PREFETCH_AHEAD : 0;
+
+      /* The merge prefetched the run's first event; the others, as many
+       * events ahead as ahead says. */
+      for (guint i = 1; i < MIN (ahead, n); i++)
+        prefetch_block (p, &run[i]);
+      for (guint i = 0; i < n; i++)
+        {
+          if (ahead != 0 && i + ahead < n)
+            prefetch_block (p, &run[i + ahead]);
+          add_event (self, p, src, &run[i]);
+        }
+    }
 
   for (guint i = 0; i < ms_agg_merge_get_n_sources (merge); i++)
     {

@@ -274,7 +274,7 @@ void ms_aggregator_run (MsAggregator *self, MsAggMerge *merge);
  * calls it when an event becomes its file's next (an MsAggPrefetchFunc). */
 void ms_aggregator_prefetch (gpointer self, const MsAggSource *source, const MsAggEvent *ev);
 
-/* One event, as ms_agg_merge_next() returned it (exposed for tests). */
+/* One event, as ms_agg_merge_next_run() returned it (exposed for tests). */
 void ms_aggregator_add (MsAggregator *self, MsAggSource *source, const MsAggEvent *ev);
 
 /* Stack and node access for reports. */
