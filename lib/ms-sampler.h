@@ -74,8 +74,6 @@ ms_sampler_tiered_skips (MsSamplerState *self, uint64_t size, uint64_t site_coun
   return true;
 }
 
-/* MS_SAMPLING_BYTES: Poisson sampling, one sample point per MEAN_BYTES on
- * average. */
 /* The same as ms_sampler_tiered_skips, for MS_SAMPLING_BYTES. */
 static inline __attribute__ ((always_inline)) bool
 ms_sampler_bytes_skips (MsSamplerState *self, uint64_t size)
@@ -86,6 +84,8 @@ ms_sampler_bytes_skips (MsSamplerState *self, uint64_t size)
   return true;
 }
 
+/* MS_SAMPLING_BYTES: Poisson sampling, one sample point per MEAN_BYTES on
+ * average. */
 static inline uint64_t
 ms_sampler_decide_bytes (MsSamplerState *self, uint64_t size, uint64_t mean_bytes)
 {

@@ -852,8 +852,8 @@ keep_alloc (MsRecordKind kind, uint64_t old_addr, void *ptr, size_t size, uint64
 }
 
 /* Counts, decides and records one allocation (or the allocating half of a
- * realloc). Inline into each entry point: the common tiered case, counted
- * and skipped, is a dozen instructions. */
+ * realloc): the whole work, for every event that ms_tracker_alloc_skipped
+ * did not answer in the wrapper. */
 static inline __attribute__ ((always_inline)) void
 alloc_event (MsRecordKind kind, uint64_t old_addr, void *ptr, size_t size, uintptr_t call_site,
              const void *frame, const uintptr_t *given_ips, unsigned n_given)
