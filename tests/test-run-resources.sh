@@ -109,9 +109,11 @@ contains "$T/series.sum" "threads=2" "resources.series: two threads"
 check_eq "system_timeline: one point per tick" "$ticks" "$("$JSON" get "$COMP" system_timeline.points)"
 check_eq "system_timeline: the cores" "$nproc" "$("$JSON" get "$COMP" system_timeline.n_cpus)"
 "$JSON" rows "$COMP" system_timeline.points cpu_percent mem_available_bytes load1 |
-  awk -F'\t' 'NR == 1 && $1 != "null" { bad++ } NR > 1 && ($1 < 0 || $1 > 100) { bad++ } $2 <= 0 { bad++ }
-               END { exit bad > 0 }'
-ok $? "system_timeline: CPU between 0 and 100 % after the first tick, memory available"
+  awk -F'\t' 'NR == 1 && $1 != "null" { bad++ } NR > 1 && $1 != "null" && ($1 < 0 || $1 > 100) { bad++ }
+               $2 <= 0 { bad++ } END { exit bad > 0 }'
+# (a tick that comes late is followed by one on time, sooner than the
+# interval: within one clock tick of /proc/stat, the CPU share is null)
+ok $? "system_timeline: CPU between 0 and 100 % (or null) after the first tick, memory available"
 
 "$MS_RUN" -q --interval=50 -o "$T/fast" -- "$V/run-busy" 1
 # Judged by the gaps between the samples' own times: on a loaded machine
