@@ -599,6 +599,13 @@ ms_agg_merge_next_run (MsAggMerge *self, MsAggSource **out_source, guint *out_n)
          && (run[n].time_ns < limit_ns || (run[n].time_ns == limit_ns && event_key (&run[n], index) < self->limit)))
     n++;
   self->returned = n;
+  /* The events after the run were written by a decoder on another core:
+   * the lines of the file's next run are fetched while others' runs go. */
+  if (n + 2 < avail)
+    {
+      __builtin_prefetch (&run[n + 1]);
+      __builtin_prefetch (&run[n + 2]);
+    }
   if (out_source)
     *out_source = &top->pub;
   *out_n = n;

@@ -769,7 +769,10 @@ do_munmap (MsAggProcess *p, const MsAggEvent *ev)
 /* How many events ahead a run's events are prefetched. */
 #define PREFETCH_AHEAD 8u
 
-static inline void
+/* Always inlined, and not for speed: GCC counts a function whose only
+ * effect is __builtin_prefetch as free of side effects and drops calls to
+ * it, prefetches and all (GCC 12 did, here). */
+HOT void
 prefetch_block (const MsAggProcess *p, const MsAggEvent *ev)
 {
   if (ev->kind <= MS_AGG_EV_REALLOC)
