@@ -18,27 +18,7 @@
 #include "ms-writer.h"
 #include "test-util.h"
 
-typedef struct
-{
-  char *dir;
-  char *path;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  f->dir = g_dir_make_tmp ("ms-test-format-XXXXXX", NULL);
-  g_assert_nonnull (f->dir);
-  f->path = g_build_filename (f->dir, "t.mst", NULL);
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  ms_test_rm_rf (f->dir);
-  g_free (f->path);
-  g_free (f->dir);
-}
+typedef MsTestTmpFile Fixture;
 
 static MsWriterOptions
 options (size_t chunk_bytes)
@@ -673,7 +653,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+#define ADD(path, fn) g_test_add (path, Fixture, "t.mst", ms_test_tmp_file_set_up, fn, ms_test_tmp_file_tear_down)
   ADD ("/memscope/format/round-trip", test_round_trip);
   ADD ("/memscope/format/truncation", test_truncation);
   ADD ("/memscope/format/corruption", test_corruption);

@@ -149,27 +149,7 @@ tid_named (GPtrArray *recs, const char *name)
   return 0;
 }
 
-typedef struct
-{
-  char *dir;
-  char *path;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  f->dir = g_dir_make_tmp ("ms-test-monitor-XXXXXX", NULL);
-  g_assert_nonnull (f->dir);
-  f->path = g_build_filename (f->dir, "resources.mst", NULL);
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  ms_test_rm_rf (f->dir);
-  g_free (f->path);
-  g_free (f->dir);
-}
+typedef MsTestTmpFile Fixture;
 
 static void
 stop (MsMonitor *monitor)
@@ -577,7 +557,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, func) \
+  g_test_add (path, Fixture, "resources.mst", ms_test_tmp_file_set_up, func, ms_test_tmp_file_tear_down)
   ADD ("/memscope/monitor/self", test_monitor_self);
   ADD ("/memscope/monitor/thread-cpu", test_monitor_thread_cpu);
   ADD ("/memscope/monitor/children", test_monitor_children);

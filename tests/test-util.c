@@ -21,3 +21,19 @@ ms_test_rm_rf (const char *path)
     }
   g_rmdir (path);
 }
+
+void
+ms_test_tmp_file_set_up (MsTestTmpFile *f, gconstpointer file_name)
+{
+  f->dir = g_dir_make_tmp ("ms-test-XXXXXX", NULL);
+  g_assert_nonnull (f->dir);
+  f->path = g_build_filename (f->dir, (const char *) file_name, NULL);
+}
+
+void
+ms_test_tmp_file_tear_down (MsTestTmpFile *f, gconstpointer file_name)
+{
+  ms_test_rm_rf (f->dir);
+  g_free (f->path);
+  g_free (f->dir);
+}
