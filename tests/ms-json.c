@@ -21,18 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-json.h"
+
 static JsonNode *
 load (const char *path)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-
-  if (!json_parser_load_from_file (parser, path, &error))
-    {
-      g_printerr ("ms-json: %s: %s\n", path, error->message);
-      exit (2);
-    }
-  return json_node_copy (json_parser_get_root (parser));
+  return ms_test_json_load ("ms-json", path);
 }
 
 static JsonNode *

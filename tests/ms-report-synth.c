@@ -20,18 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-json.h"
+
 static JsonNode *
 load (const char *path)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-
-  if (!json_parser_load_from_file (parser, path, &error))
-    {
-      g_printerr ("ms-report-synth: %s: %s\n", path, error->message);
-      exit (2);
-    }
-  return json_node_copy (json_parser_get_root (parser));
+  return ms_test_json_load ("ms-report-synth", path);
 }
 
 /* json_node_copy () shares the objects and arrays it copies: the synthetic
