@@ -111,6 +111,7 @@ struct _MsMonitor
   GCond cond;
   GThread *thread;
   gboolean stopping;
+  gint64 first_sample_usec;   /* monotonic time of the sample ms_monitor_start takes */
   gboolean closed;
 
   char *path;
@@ -1081,7 +1082,7 @@ static gpointer
 monitor_thread (gpointer data)
 {
   MsMonitor *self = data;
-  gint64 next_usec = g_get_monotonic_time ();
+  gint64 next_usec = self->first_sample_usec;
 
   /* In a program that instruments itself the monitor runs inside the
    * profiled process: what this thread allocates is not the workload's. */
@@ -1091,7 +1092,6 @@ monitor_thread (gpointer data)
     {
       gint64 now_usec;
 
-      sample_locked (self);
       next_usec += (gint64) self->interval_msec * 1000;
       now_usec = g_get_monotonic_time ();
       /* After a stall (a suspended machine, a stopped process), go on from
@@ -1100,6 +1100,8 @@ monitor_thread (gpointer data)
         next_usec = now_usec + (gint64) self->interval_msec * 1000;
       while (!self->stopping && g_get_monotonic_time () < next_usec)
         g_cond_wait_until (&self->cond, &self->lock, next_usec);
+      if (!self->stopping)
+        sample_locked (self);
     }
   g_mutex_unlock (&self->lock);
   return NULL;
@@ -1209,6 +1211,13 @@ ms_monitor_start (MsMonitor *self, GError **error)
 
   g_return_val_if_fail (self->thread == NULL, FALSE);
   self->stopping = FALSE;
+  /* The first sample is taken here rather than by the thread: a program
+   * that ends within a few milliseconds may be over before a new thread is
+   * first scheduled on a busy machine, and would have no sample at all. */
+  g_mutex_lock (&self->lock);
+  self->first_sample_usec = g_get_monotonic_time ();
+  sample_locked (self);
+  g_mutex_unlock (&self->lock);
   self->thread = g_thread_try_new ("ms-monitor", monitor_thread, self, &local_error);
   if (self->thread == NULL)
     {

@@ -81,7 +81,9 @@ MS_PUBLIC void ms_monitor_add_info (MsMonitor *self, const char *key, const char
 /**
  * ms_monitor_start:
  *
- * Starts the sampling thread: a sample now, then one every interval.
+ * Takes a first sample now, in the calling thread, so that even a process
+ * that ends at once has one; then starts the sampling thread, which takes
+ * one every interval.
  *
  * Returns: %FALSE with @error set if the thread could not be started
  * Since: 0.1

@@ -71,7 +71,7 @@ fails () {
 }
 
 # --- memscope-run --report ---------------------------------------------------
-"$MS_RUN" -o "$T/run" --report -- "$V/agg-workload" 3 > "$T/run.out" 2> "$T/run.err"
+"$MS_RUN" -o "$T/run" --report -- "$V/agg-workload" 3 250 > "$T/run.out" 2> "$T/run.err"
 check_eq "memscope-run --report: the exit status is the program's" 0 $?
 if grep -q "not available" "$T/run.err"; then
   sed 's/^/#   /' "$T/run.err"; ok 1 "memscope-run --report finds memscope-html"

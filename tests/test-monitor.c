@@ -385,6 +385,29 @@ test_monitor_command (Fixture *f, gconstpointer data)
   g_assert_true (has_text (recs, MS_RECORD_INFO, "label=a b"));
 }
 
+/* ms_monitor_start samples before it returns: a program that is over
+ * before the sampling thread first runs still has its sample. */
+static void
+test_monitor_start_samples (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MsMonitor) monitor = ms_monitor_new (f->path, MS_MONITOR_MAX_INTERVAL_MSEC, &error);
+  g_autoptr (GPtrArray) recs = NULL;
+  MsMonitorSummary summary;
+
+  g_assert_no_error (error);
+  ms_monitor_add_pid (monitor, getpid ());
+  g_assert_true (ms_monitor_start (monitor, &error));
+  g_assert_no_error (error);
+  stop (monitor);
+  ms_monitor_get_summary (monitor, &summary);
+  recs = read_records (f->path);
+  /* The interval is long: the thread cannot have taken another. */
+  g_assert_cmpuint (count_resources (recs, MS_RESOURCE_PROCESS, (guint64) getpid ()), ==, 1);
+  g_assert_cmpuint (count_resources (recs, MS_RESOURCE_SYSTEM, 0), ==, 1);
+  g_assert_cmpuint (summary.samples, ==, 1);
+}
+
 static void
 test_monitor_errors (Fixture *f, gconstpointer data)
 {
@@ -563,6 +586,7 @@ main (int argc, char **argv)
   ADD ("/memscope/monitor/thread-cpu", test_monitor_thread_cpu);
   ADD ("/memscope/monitor/children", test_monitor_children);
   ADD ("/memscope/monitor/command", test_monitor_command);
+  ADD ("/memscope/monitor/start-samples", test_monitor_start_samples);
   ADD ("/memscope/monitor/errors", test_monitor_errors);
   ADD ("/memscope/monitor/no-alloc", test_monitor_no_alloc);
   ADD ("/memscope/monitor/gpu", test_monitor_gpu);
