@@ -333,7 +333,17 @@ print_collapsed (MsAggReport *report, FILE *out, MsAggReportKind kind, MsAggWeig
   for (guint k = 0; k < order->len; k++)
     {
       const guint64 *e = (const guint64 *) (order->data + (gsize) k * 2 * sizeof (guint64));
-      fprintf (out, "%s %" PRIu64 "\n", ms_agg_report_group (report, (guint32) e[1])->text.folded, e[0]);
+      const MsAggGroup *g = ms_agg_report_group (report, (guint32) e[1]);
+      /* Several processes: each one's stacks under a root frame of its own,
+       * as perf's collapsed stacks have, so that a flame graph keeps them
+       * apart (the stackless events are all of them together). */
+      if (report->agg->processes->len > 1 && e[1] != 0)
+        {
+          const MsAggProcess *p = g_ptr_array_index (report->agg->processes, g->process);
+          g_autofree char *root = ms_agg_folded_frame (g_strdup (p->info->name));
+          fprintf (out, "%s-%u;", root, (guint) p->info->pid);
+        }
+      fprintf (out, "%s %" PRIu64 "\n", g->text.folded, e[0]);
     }
 }
 
@@ -460,6 +470,7 @@ stack_entry (MsAggReport *report, guint32 id)
   JsonObject *o = json_object_new ();
 
   json_object_set_int_member (o, "stack_id", id);
+  ms_agg_report_set_group_pid (report, o, id);
   json_object_set_string_member (o, "function", t->function);
   if (t->location)
     json_object_set_string_member (o, "location", t->location);

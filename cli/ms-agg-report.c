@@ -89,7 +89,9 @@ ms_agg_alert_name (MsAggAlert alert)
   return names[alert];
 }
 
-#define STACK_COLUMNS { "function", MS_AGG_COL_STRING }, { "location", MS_AGG_COL_STRING }, { "stack", MS_AGG_COL_LONG_STRING }
+#define STACK_COLUMNS                                                                                   \
+  { "pid", MS_AGG_COL_INT }, { "function", MS_AGG_COL_STRING }, { "location", MS_AGG_COL_STRING },     \
+    { "stack", MS_AGG_COL_LONG_STRING }
 
 static const MsAggColumn threads_columns[] = {
   { "rank", MS_AGG_COL_INT },          { "pid", MS_AGG_COL_INT },
@@ -349,12 +351,18 @@ append_folded_label (GString *s, const MsSymLocation *loc, guint frame)
 
   if (s->len)
     g_string_append_c (s, ';');
+  g_string_append (s, ms_agg_folded_frame (label));
+}
+
+char *
+ms_agg_folded_frame (char *label)
+{
   for (char *c = label; *c; c++)
     if (*c == ';')
       *c = ':';
     else if (*c == '\t' || *c == '\n' || *c == '\r')
       *c = ' ';
-  g_string_append (s, label);
+  return label;
 }
 
 static char *
@@ -436,8 +444,12 @@ build_groups (MsAggReport *self)
       gpointer found;
       guint32 gi;
 
-      /* stack 0 is always group 0, the events without a stack */
-      g_autofree char *key = stack_text (self, i, &text);
+      /* stack 0 is always group 0, the events without a stack. A group is
+       * one process's: the process selector of the dashboard narrows the
+       * stacks, and a row's pid says whose code it is. */
+      g_autofree char *text_key = stack_text (self, i, &text);
+      g_autofree char *key = i > 0 ? g_strdup_printf ("%u\n%s", ms_aggregator_node (agg, s->node)->process, text_key)
+                                   : NULL;
       if (i > 0 && g_hash_table_lookup_extended (index, key, NULL, &found))
         {
           gi = GPOINTER_TO_UINT (found);
@@ -509,12 +521,23 @@ ms_agg_report_group_frames (MsAggReport *self, guint32 group)
   return frames;
 }
 
+void
+ms_agg_report_set_group_pid (MsAggReport *self, JsonObject *row, guint32 group)
+{
+  /* the events without a stack are every process's together */
+  if (group > 0 || self->agg->processes->len == 1)
+    set_u64 (row, "pid", process_pid (self, ms_agg_report_group (self, group)->process));
+  else
+    json_object_set_null_member (row, "pid");
+}
+
 static void
 add_stack_columns (MsAggReport *self, JsonObject *row, guint32 group)
 {
   const MsAggStackText *t = &ms_agg_report_group (self, group)->text;
 
   set_u64 (row, "stack_id", group);
+  ms_agg_report_set_group_pid (self, row, group);
   json_object_set_string_member (row, "function", t->function);
   if (t->location)
     json_object_set_string_member (row, "location", t->location);
@@ -1334,7 +1357,11 @@ rows_bottlenecks (MsAggReport *self, guint limit, MsAggRowFunc func, gpointer us
       if (f->stack >= 0)
         add_stack_columns (self, row, (guint32) f->stack);
       if (f->thread >= 0)
-        set_u64 (row, "tid", thread_at (self, (guint) f->thread)->tid);
+        {
+          const MsAggThread *t = thread_at (self, (guint) f->thread);
+          set_u64 (row, "tid", t->tid);
+          set_u64 (row, "pid", process_pid (self, t->process));
+        }
       emit (func, user_data, row);
     }
 }

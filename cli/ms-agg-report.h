@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define MS_AGG_SCHEMA_VERSION "1.1"
+#define MS_AGG_SCHEMA_VERSION "1.2"
 
 typedef enum
 {
@@ -151,6 +151,13 @@ ms_agg_report_group (const MsAggReport *self, guint32 group)
 }
 
 /* Frames of a group (its first stack), innermost first, as JSON objects. */
+/* LABEL made fit to be a frame of a folded stack (no ';', no line or tab
+ * breaks), in place. Returns LABEL. */
+char *ms_agg_folded_frame (char *label);
+
+/* Sets ROW's "pid": GROUP's process, or null for the events without a
+ * stack of a trace of several processes. */
+void ms_agg_report_set_group_pid (MsAggReport *self, JsonObject *row, guint32 group);
 JsonArray *ms_agg_report_group_frames (MsAggReport *self, guint32 group);
 
 /* The value of GROUP under WEIGHT (bytes allocated, allocations, leaked bytes). */

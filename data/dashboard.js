@@ -286,6 +286,11 @@
         peakStacks: arr(proc.peak_stacks),
         resources: proc.resources || null,
         seriesProcs: [proc],
+        // Stack rows are one process's each (schema 1.2: older reports'
+        // rows have no pid and stay); findings about the whole run carry no
+        // pid and stay.
+        own: (rows) => arr(rows).filter((r) => r.pid === proc.pid || r.pid === undefined),
+        ownFindings: (rows) => arr(rows).filter((r) => r.pid == null || r.pid === proc.pid),
       };
     }
     const s = M.summary;
@@ -301,6 +306,8 @@
       peakStacks: arr(obj(M.doc.peak).stacks),
       resources: M.processes.length === 1 ? M.processes[0].resources : null,
       seriesProcs: M.processes,
+      own: arr,
+      ownFindings: arr,
     };
   }
 
@@ -329,12 +336,12 @@
     { id: 'threads', title: 'Threads', icon: 'M4 5h12M4 10h12M4 15h12', render: viewThreads, count: () => scope().threads.length },
     { id: 'stacks', title: 'Call stacks', icon: 'M4 4h12v3H4zM6 8.5h10v3H6zM8 13h8v3H8z', render: viewStacks },
     { id: 'flame', title: 'Flame graph', icon: 'M3 4h14v3H3zM3 8.5h9v3H3zM13 8.5h4v3h-4zM3 13h5v3H3z', render: viewFlame },
-    { id: 'leaks', title: 'Leaks', icon: 'M10 3c3 4 5 6.5 5 9a5 5 0 0 1-10 0c0-2.5 2-5 5-9Z', render: viewLeaks, count: () => arr(M.doc.leaks).length, alert: () => (M.summary.leaked_bytes || 0) > 0 },
+    { id: 'leaks', title: 'Leaks', icon: 'M10 3c3 4 5 6.5 5 9a5 5 0 0 1-10 0c0-2.5 2-5 5-9Z', render: viewLeaks, count: () => scope().own(M.doc.leaks).length, alert: () => (scope().totals.leaked_bytes || 0) > 0 },
     { id: 'peak', title: 'Peak', icon: 'M2 16l5-7 3 3 4-8 4 12', render: viewPeak },
     { id: 'temporary', title: 'Temporary & sizes', icon: 'M4 16V9M8 16V5M12 16v-4M16 16V7', render: viewTemporary },
-    { id: 'labels', title: 'Labels', icon: 'M3 4h8l6 6-7 7-7-7zM7 8h.01', render: viewLabels, count: () => arr(M.doc.labels).length, alert: () => arr(M.doc.labels).some((l) => (l.leaked_bytes || 0) > 0) },
+    { id: 'labels', title: 'Labels', icon: 'M3 4h8l6 6-7 7-7-7zM7 8h.01', render: viewLabels, count: () => scope().own(M.doc.labels).length, alert: () => scope().own(M.doc.labels).some((l) => (l.leaked_bytes || 0) > 0) },
     { id: 'interactions', title: 'Thread interactions', icon: 'M3 7h11l-3-3M17 13H6l3 3', render: viewInteractions, count: () => scope().interactions.length },
-    { id: 'findings', title: 'Findings', icon: 'M10 3v8M10 14.5v.5M3 17h14L10 3z', render: viewFindings, count: () => M.bottlenecks.length, alert: () => M.bottlenecks.some((b) => b.severity === 'high') },
+    { id: 'findings', title: 'Findings', icon: 'M10 3v8M10 14.5v.5M3 17h14L10 3z', render: viewFindings, count: () => scope().ownFindings(M.bottlenecks).length, alert: () => scope().ownFindings(M.bottlenecks).some((b) => b.severity === 'high') },
     { id: 'processes', title: 'Processes', icon: 'M3 4h6v5H3zM11 4h6v5h-6zM3 11h6v5H3zM11 11h6v5h-6z', render: viewProcesses, count: () => M.processes.length },
   ];
   const VIEW_BY_ID = new Map(VIEWS.map((v) => [v.id, v]));
@@ -825,6 +832,11 @@
 
   // A table of stack groups (hot stacks, leaks, peak, temporary): rows
   // open on their frames and the search looks through every frame's name.
+  // A PID column where rows of several processes are listed together.
+  function pidColumns () {
+    return M.multi && !scope().proc ? [{ key: 'pid', label: 'PID', type: 'count', cell: (r) => FORMAT.text(r.pid) }] : [];
+  }
+
   function stackTable (o) {
     return dataTable(Object.assign({
       rowKey: (r) => r.stack_id,
@@ -832,7 +844,7 @@
       searchPlaceholder: 'Search functions, files…',
       expand: stackExpand,
       noun: 'stacks',
-    }, o, { columns: [{ key: 'rank', label: '#', type: 'count' }, COL_FN, COL_LOC].concat(o.columns) }));
+    }, o, { columns: [{ key: 'rank', label: '#', type: 'count' }, COL_FN, COL_LOC].concat(pidColumns(), o.columns) }));
   }
 
   function tablePanel (main, title, tbl, opts) {
@@ -1489,13 +1501,13 @@
     } else body.appendChild(emptyNote('No timeline', 'The trace holds no allocation events.'));
 
     // Findings and the biggest sites.
-    const findings = M.bottlenecks.slice(0, 4);
+    const findings = sc.ownFindings(M.bottlenecks).slice(0, 4);
     const fpanel = panel('Top findings', { tools: h('a', { href: buildHash('findings', {}), text: 'All findings →' }) },
       findings.length ? h('div', { class: 'findings compact' }, findings.map((b) => findingCard(b, false))) : emptyNote('No findings', 'No call site, thread or trend crossed the thresholds of memscope-aggregate(1).'));
-    const leaks = arr(M.doc.leaks).slice(0, 6);
+    const leaks = sc.own(M.doc.leaks).slice(0, 6);
     const lpanel = panel('Biggest leaks', { est: true, tools: h('a', { href: buildHash('leaks', {}), text: 'Leaks →' }) },
       leaks.length ? topList(leaks, (r) => r.leaked_bytes, (r) => fmtBytes(r.leaked_bytes) + ' · ' + fmtCount(r.leaked_blocks) + ' blocks', 'leaks') : emptyNote('No leaks', 'Every block was freed before the end.'));
-    const hot = arr(obj(M.doc.hot_stacks).by_bytes).slice(0, 6);
+    const hot = sc.own(obj(M.doc.hot_stacks).by_bytes).slice(0, 6);
     const hpanel = panel('Most bytes allocated', { est: true, tools: h('a', { href: buildHash('stacks', {}), text: 'Call stacks →' }) },
       hot.length ? topList(hot, (r) => r.bytes_allocated, (r) => fmtBytes(r.bytes_allocated) + ' · ' + fmtCount(r.allocations) + '×') : emptyNote('No allocations'));
     main.appendChild(fpanel);
@@ -1721,16 +1733,16 @@
     const hot = obj(M.doc.hot_stacks);
     const by = params.get('by') === 'count' ? 'count' : params.get('by') === 'bytes' ? 'bytes' : ui.stacksBy;
     ui.stacksBy = by;
-    const rows = arr(by === 'count' ? hot.by_count : hot.by_bytes);
+    const sc = scope();
+    const rows = sc.own(by === 'count' ? hot.by_count : hot.by_bytes);
     const toggle = segmented([['bytes', 'By bytes'], ['count', 'By count']], by, (v) => { ui.stacksBy = v; go('stacks', { by: v }); }, 'Rank by');
     toggle.dataset.toggle = 'stacks-by';
-    const total = M.summary.stack_groups;
+    const total = sc.proc ? null : M.summary.stack_groups;
     main.appendChild(pageHead('Call stacks', 'The hottest call stacks ' + (by === 'count' ? 'by number of allocations' : 'by bytes allocated') +
       (isNum(total) ? ' — ' + fmtCount(rows.length) + ' of ' + fmtCount(total) + ' stack groups' : '') + '. Click a row for its frames.', toggle,
       h('a', { class: 'btn', href: buildHash('flame', {}), text: 'Flame graph' })));
-    if (sc0().proc) main.appendChild(h('p', { class: 'note', text: 'Call stacks are reported for the whole run: the process selector does not narrow them.' }));
     const tbl = stackTable({
-      key: 'stacks:' + by,
+      key: 'stacks:' + by + ':' + (sc.pid || 'all'),
       columns: STACK_COLUMNS,
       rows,
       sort: [by === 'count' ? 'allocations' : 'bytes_allocated', 'desc'],
@@ -1742,10 +1754,6 @@
     if (open != null) tbl.open(open);
   }
 
-  function sc0 () {
-    return scope();
-  }
-
   // ---- Flame graph (an icicle: callers on top, callees below) ----
 
   const FLAME_WEIGHTS = {
@@ -1754,10 +1762,10 @@
     leaked: { label: 'Leaked bytes', key: 'leaked_bytes', total: 'leaked_bytes', fmt: fmtBytes },
   };
 
-  function buildFlame (weight) {
+  function buildFlame (weight, sc) {
     const W = FLAME_WEIGHTS[weight];
     const root = { name: 'all', module: null, inlined: false, value: 0, self: 0, kids: new Map(), depth: 0, parent: null };
-    for (const s of M.stacks) {
+    for (const s of sc.own(M.stacks)) {
       const w = s[W.key] || 0;
       if (!(w > 0)) continue;
       let frames = arr(s.frames);
@@ -1780,7 +1788,7 @@
     }
     // What the report's stack table leaves out is one box, so the widths stay
     // true to the totals.
-    const total = M.summary[W.total];
+    const total = sc.totals[W.total];
     if (isNum(total) && total > root.value && (total - root.value) > total * 0.001) {
       const rest = total - root.value;
       root.kids.set('\u0002other', { name: 'other stacks (not in the report\'s stack table)', module: null, inlined: false, other: true, value: rest, self: rest, kids: new Map(), depth: 1, parent: root });
@@ -1815,8 +1823,7 @@
     const toggle = segmented([['bytes', 'Bytes'], ['count', 'Allocations'], ['leaked', 'Leaked']], w, (v) => { ui.flameWeight = v; ui.flameFocus = []; go('flame', { w: v }); }, 'Weight');
     toggle.dataset.toggle = 'flame-weight';
     main.appendChild(pageHead('Flame graph', 'Every recorded call stack, callers on top, each box as wide as its share of ' + W.label.toLowerCase() + '. Click a box to zoom into it.', toggle));
-    if (sc0().proc) main.appendChild(h('p', { class: 'note', text: 'The flame graph covers the whole run: the process selector does not narrow it.' }));
-    const root = buildFlame(w);
+    const root = buildFlame(w, scope());
     const dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
     const crumbs = h('div', { class: 'crumbs' });
     const info = h('span', { class: 'note' });
@@ -1960,7 +1967,7 @@
 
   function viewLeaks (main, params) {
     const sc = scope();
-    const rows = arr(M.doc.leaks);
+    const rows = sc.own(M.doc.leaks);
     const T = sc.totals;
     main.appendChild(pageHead('Leaks', 'Blocks still allocated when the program ended, by the call stack that allocated them.'));
     main.appendChild(h('div', { class: 'cards' },
@@ -1971,15 +1978,14 @@
     if (arr(M.dataLoss.processes_without_exit).length) {
       main.appendChild(h('p', { class: 'note', text: 'Some processes ended without their exit record (killed, crashed or _exit): what they still held when they stopped counts as leaked.' }));
     }
-    if (sc.proc) main.appendChild(h('p', { class: 'note', text: 'Leaks are listed for the whole run: the process selector does not narrow them.' }));
     const tbl = stackTable({
-      key: 'leaks',
+      key: 'leaks:' + (sc.pid || 'all'),
       columns: [
         { key: 'leaked_bytes', label: 'Leaked bytes', type: 'bytes', est: true },
         { key: 'leaked_blocks', label: 'Blocks', type: 'count', est: true },
         { key: 'allocations', label: 'Allocations', type: 'count', est: true },
         { key: 'bytes_allocated', label: 'Allocated', type: 'bytes', est: true },
-        { key: 'share', label: 'Of leaks', type: 'pct', get: (r) => (T.leaked_bytes ? 100 * r.leaked_bytes / (M.summary.leaked_bytes || 1) : null), cell: (r) => pctBar(M.summary.leaked_bytes ? 100 * r.leaked_bytes / M.summary.leaked_bytes : null) },
+        { key: 'share', label: 'Of leaks', type: 'pct', get: (r) => (T.leaked_bytes ? 100 * r.leaked_bytes / T.leaked_bytes : null), cell: (r) => pctBar(T.leaked_bytes ? 100 * r.leaked_bytes / T.leaked_bytes : null) },
       ],
       rows,
       sort: ['leaked_bytes', 'desc'],
@@ -2036,8 +2042,7 @@
       card('temp-count', 'Temporary allocations', T.temporary_allocations, 'count', { est: true, tone: 'accent' }),
       card('temp-share', 'Share of allocations', T.allocations ? fmtPct(100 * (T.temporary_allocations || 0) / T.allocations) : '—', 'text', {}),
       card('temp-bytes', 'Temporary bytes', sc.proc ? null : temp.bytes, 'bytes', { est: true }),
-      card('temp-stacks', 'Call stacks', arr(temp.stacks).length, 'count', {})));
-    if (sc.proc) main.appendChild(h('p', { class: 'note', text: 'The call stacks are listed for the whole run; the sizes are those of the selected process.' }));
+      card('temp-stacks', 'Call stacks', sc.own(temp.stacks).length, 'count', {})));
 
     const by = ui.sizesBy;
     const sizes = sc.sizes;
@@ -2074,14 +2079,14 @@
     });
 
     const tbl = stackTable({
-      key: 'temporary',
+      key: 'temporary:' + (sc.pid || 'all'),
       columns: [
         { key: 'temporary', label: 'Temporary', type: 'count', est: true },
         { key: 'allocations', label: 'Allocations', type: 'count', est: true },
         { key: 'percent', label: 'Temporary share', type: 'pct', cell: (r) => pctBar(r.percent) },
         { key: 'temporary_bytes', label: 'Bytes', type: 'bytes', est: true },
       ],
-      rows: arr(temp.stacks),
+      rows: sc.own(temp.stacks),
       sort: ['temporary', 'desc'],
       noun: 'stacks',
       pageSize: 25,
@@ -2094,7 +2099,7 @@
 
   function viewLabels (main) {
     const sc = scope();
-    const rows = arr(M.doc.labels).filter((r) => !sc.pid || r.pid === sc.pid);
+    const rows = sc.own(M.doc.labels);
     main.appendChild(pageHead('Labels', 'The names the program gave its own blocks with ms_track_var() or ms_tracker_label() (libmemscope(3)): how many blocks each name was given, how many were freed and how many leaked. A label ends when its block is freed or moved by realloc.'));
     const tbl = dataTable({
       key: 'labels:' + (sc.pid || 'all'),
@@ -2256,7 +2261,7 @@
 
   function viewFindings (main) {
     main.appendChild(pageHead('Findings and correlations', 'What memscope-aggregate flagged, with the evidence, and how CPU use relates to allocation and I/O.'));
-    const list = M.bottlenecks;
+    const list = scope().ownFindings(M.bottlenecks);
     const box = h('div', { class: 'findings' });
     const FIRST = 8;
     const more = list.length > FIRST ? h('button', { type: 'button', class: 'btn small', text: 'Show the other ' + (list.length - FIRST),
@@ -2480,18 +2485,18 @@
 
     step('stacks', () => {
       go('stacks', { by: 'bytes' });
-      let table = $('table[data-table="stacks:bytes"]', main);
+      let table = $('table[data-table^="stacks:bytes"]', main);
       expect(table, 'no stack table');
       const first = $('tbody tr.row', table);
       out.topStackFunction = first ? cellText(first, 'function') : '';
       out.stackRows = table.dataset.total;
       click($('[data-toggle="stacks-by"] button[data-value="count"]', main));
-      table = $('table[data-table="stacks:count"]', main);
+      table = $('table[data-table^="stacks:count"]', main);
       expect(table, 'by-count toggle did not switch');
       const counts = $$('tbody tr.row', table).map((tr) => Number(digits(cellText(tr, 'allocations'))));
       expect(counts.every((v, i) => i === 0 || counts[i - 1] >= v), 'by-count rows are not by count');
       click($('[data-toggle="stacks-by"] button[data-value="bytes"]', main));
-      table = $('table[data-table="stacks:bytes"]', main);
+      table = $('table[data-table^="stacks:bytes"]', main);
       const row = $('tbody tr.row', table);
       if (row) {
         click(row);
@@ -2535,7 +2540,7 @@
     });
 
     step('leaks', () => {
-      const { table, first } = openFirst('leaks', 'table[data-table="leaks"]', 'a leak');
+      const { table, first } = openFirst('leaks', 'table[data-table^="leaks"]', 'a leak');
       out.topFunction = first ? cellText(first, 'function') : '';
       out.topLeakBytes = first ? digits(cellTitle(first, 'leaked_bytes')) : '';
       out.topLeakBlocks = first ? digits(cellText(first, 'leaked_blocks')) : '';
@@ -2616,6 +2621,14 @@
         out.selectedProcessThreads = String(rows.length);
         go('overview', {});
         out.selectedProcessAllocations = digits(($('[data-figure="allocations"] .value', main) || {}).textContent);
+        // The stack tables list the selected process's stacks alone.
+        for (const [view, what] of [['stacks', 'Stacks'], ['leaks', 'Leaks']]) {
+          go(view, {});
+          const keys = $$('table[data-table^="' + view + '"] tbody tr.row', main).map((tr) => Number(tr.dataset.key));
+          const foreign = keys.filter((k) => { const st = M.stackById.get(k); return !st || st.pid !== p.pid; });
+          expect(foreign.length === 0, 'the process selector does not narrow the ' + view + ' (' + foreign.join(',') + ')');
+          out['selectedProcess' + what] = String(keys.length);
+        }
         selectProcess(null);
       }
     });

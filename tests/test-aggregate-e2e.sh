@@ -64,7 +64,7 @@ check_eq "produce: all live at the peak" 3080000 "$(get "$stacks" function produ
 # a pipeline: every allocation belongs to exactly one row
 total=$(printf '%s\n' "$stacks" | tail -n +2 | cut -f2 | paste -sd+ | bc)
 check_eq "stacks: rows add up to the summary's allocations" "$(summary_of "$sum" allocations)" "$total"
-biggest=$("$AGG" -r stacks -w bytes "$t/w3" | tail -n +2 | sort -t "$(printf '\t')" -k3,3nr | head -n 1 | cut -f10)
+biggest=$("$AGG" -r stacks -w bytes "$t/w3" | tail -n +2 | sort -t "$(printf '\t')" -k3,3nr | head -n 1 | cut -f11)
 check_eq "stacks: sort by bytes finds make_block" make_block "$biggest"
 
 # ---- leaks with function names, inlined frame first ----
@@ -80,7 +80,7 @@ check_eq "collapsed: folded leak line" 92700 "${folded##* }"
 
 # ---- peak and interactions ----
 peak=$("$AGG" -r peak "$t/w3")
-check_eq "peak: the handed blocks first" produce "$(printf '%s\n' "$peak" | awk -F'\t' 'NR == 2 { print $5 }')"
+check_eq "peak: the handed blocks first" produce "$(printf '%s\n' "$peak" | awk -F'\t' 'NR == 2 { print $6 }')"
 inter=$("$AGG" -r interactions "$t/w3")
 check_eq "interactions: produce's blocks freed by the other thread" 100 "$(get "$inter" top_function produce blocks)"
 check_eq "interactions: their bytes" 3080000 "$(get "$inter" top_function produce bytes)"

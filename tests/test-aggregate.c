@@ -474,6 +474,20 @@ test_sampled (Fixture *f, gconstpointer data)
 
 /* ---- child processes --------------------------------------------------- */
 
+static char *
+print_to_string (MsAggReport *report, MsAggReportKind kind, MsAggFormat format, MsAggWeight weight, guint top)
+{
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *out = open_memstream (&buf, &size);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (ms_agg_print_report (report, out, kind, format, weight, top, &error));
+  g_assert_no_error (error);
+  fclose (out);
+  return buf;
+}
+
 static void
 test_children (Fixture *f, gconstpointer data)
 {
@@ -489,14 +503,15 @@ test_children (Fixture *f, gconstpointer data)
                        "alloc 30 0x1000 50 c,main\n" /* the same address in another process */
                        "alloc 40 0x2000 70 c,main\n"
                        "free 50 0x1000\n"
+                       "alloc 55 0x3000 8 p,main\n" /* the parent's code, after fork */
                        "end 60 601\n",
                        NULL);
 
   g_assert_cmpint (summary (f, "processes"), ==, 2);
   g_assert_cmpint (summary (f, "threads"), ==, 2);
-  g_assert_cmpint (summary (f, "allocations"), ==, 3);
+  g_assert_cmpint (summary (f, "allocations"), ==, 4);
   g_assert_cmpint (summary (f, "frees"), ==, 1);
-  g_assert_cmpint (summary (f, "leaked_bytes"), ==, 170);
+  g_assert_cmpint (summary (f, "leaked_bytes"), ==, 178);
   g_assert_cmpint (summary (f, "realloc_ordering_fixes"), ==, 0);
   /* combined: 100 + 120 at 40 */
   g_assert_cmpint (summary (f, "peak_live_bytes"), ==, 220);
@@ -511,11 +526,33 @@ test_children (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (child, "pid"), ==, 601);
   g_assert_cmpint (json_object_get_int_member (child, "ppid"), ==, 600);
   g_assert_cmpint (json_object_get_int_member (child, "peak_live_bytes"), ==, 120);
-  g_assert_cmpint (json_object_get_int_member (child, "leaked_bytes"), ==, 70);
+  g_assert_cmpint (json_object_get_int_member (child, "leaked_bytes"), ==, 78);
   g_assert_cmpstr (json_object_get_string_member (child, "program"), ==, "child");
   JsonArray *ps = json_object_get_array_member (child, "peak_stacks");
   g_assert_cmpuint (json_array_get_length (ps), ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (ps, 0), "bytes"), ==, 120);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (ps, 0), "pid"), ==, 601);
+
+  /* One stack, two processes: a row each, which says whose it is. */
+  g_autoptr (GPtrArray) stacks = rows (f, MS_AGG_REPORT_STACKS, MS_AGG_WEIGHT_BYTES);
+  g_autofree char *p_main = folded ("main", "p", NULL);
+  g_assert_cmpuint (stacks->len, ==, 3);
+  g_assert_cmpint (row_int (stacks, 0, "pid"), ==, 601); /* c,main: 120 bytes */
+  g_assert_cmpint (row_int (stacks, 1, "pid"), ==, 600);
+  g_assert_cmpint (row_int (stacks, 1, "bytes_allocated"), ==, 100);
+  g_assert_cmpstr (row_str (stacks, 1, "stack"), ==, p_main);
+  g_assert_cmpint (row_int (stacks, 2, "pid"), ==, 601);
+  g_assert_cmpint (row_int (stacks, 2, "bytes_allocated"), ==, 8);
+  g_assert_cmpstr (row_str (stacks, 2, "stack"), ==, p_main);
+  g_assert_cmpint (summary (f, "stack_groups"), ==, 3);
+
+  /* ... and a flame graph keeps them apart under a root of its own. */
+  g_autofree char *lines = print_to_string (f->run->report, MS_AGG_REPORT_STACKS, MS_AGG_FORMAT_COLLAPSED,
+                                            MS_AGG_WEIGHT_BYTES, 0);
+  g_autofree char *parent_line = g_strdup_printf ("parent-600;%s 100\n", p_main);
+  g_autofree char *child_line = g_strdup_printf ("child-601;%s 8\n", p_main);
+  g_assert_nonnull (strstr (lines, parent_line));
+  g_assert_nonnull (strstr (lines, child_line));
 }
 
 /* ---- damage ------------------------------------------------------------ */
@@ -1128,20 +1165,6 @@ test_schema (Fixture *f, gconstpointer data)
 
 /* ---- output formats ------------------------------------------------------ */
 
-static char *
-print_to_string (MsAggReport *report, MsAggReportKind kind, MsAggFormat format, MsAggWeight weight, guint top)
-{
-  char *buf = NULL;
-  size_t size = 0;
-  FILE *out = open_memstream (&buf, &size);
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (ms_agg_print_report (report, out, kind, format, weight, top, &error));
-  g_assert_no_error (error);
-  fclose (out);
-  return buf;
-}
-
 static void
 test_formats (Fixture *f, gconstpointer data)
 {
@@ -1154,8 +1177,8 @@ test_formats (Fixture *f, gconstpointer data)
   g_autofree char *leaks = print_to_string (f->run->report, MS_AGG_REPORT_LEAKS, MS_AGG_FORMAT_TSV, 0, 1);
   g_autofree char *main_leak_b = folded ("main", "leak_b", NULL);
   g_autofree char *expect = g_strdup_printf (
-    "rank\tleaked_blocks\tleaked_bytes\tallocations\tbytes_allocated\tfunction\tlocation\tstack\n"
-    "1\t1\t400\t1\t400\t%s\t-\t%s\n",
+    "rank\tleaked_blocks\tleaked_bytes\tallocations\tbytes_allocated\tpid\tfunction\tlocation\tstack\n"
+    "1\t1\t400\t1\t400\t100\t%s\t-\t%s\n",
     fake ("leak_b"), main_leak_b);
   g_assert_cmpstr (leaks, ==, expect);
 

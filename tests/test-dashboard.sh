@@ -119,6 +119,13 @@ r=$(report "$t/f")
 last_pid=$("$JSON" get "$r" processes.1.pid)
 check_eq "two processes: and the overview to its allocations" \
   "$("$JSON" rows "$r" processes pid allocations | awk -v p="$last_pid" '$1 == p { print $2 }')" "$(shown selected-process-allocations)"
+# Stack rows are one process's each: the selector narrows the stack tables.
+check_eq "two processes: the stacks table to its own stacks" \
+  "$("$JSON" rows "$r" hot_stacks.by_bytes pid | grep -c -x "$last_pid")" "$(shown selected-process-stacks)"
+check_eq "two processes: the leaks to its own (the child's 7 blocks of 30022 among them)" \
+  "$("$JSON" rows "$r" leaks pid | grep -c -x "$last_pid")" "$(shown selected-process-leaks)"
+check_eq "two processes: the child's leak is its own row" 210154 \
+  "$("$JSON" rows "$r" leaks pid leaked_bytes | awk -v p="$last_pid" '$1 == p && $2 == 210154 { print $2 }')"
 
 # ---- a damaged trace: the banner says what was lost ----
 cp -r "$t/w" "$t/cut"
