@@ -314,6 +314,29 @@ is_pid_name (const char *name)
   return all_digits (name, exec) && all_digits (exec + strlen ("-exec"), exec + strlen (exec));
 }
 
+/* Child directories in the order the processes came: by pid, then
+ * PID before PID-exec1 before PID-exec2 (pids are not all as long as one
+ * another, nor exec counts). */
+static gint
+child_dir_order (gconstpointer a, gconstpointer b)
+{
+  const char *x = strrchr (*(const char *const *) a, G_DIR_SEPARATOR);
+  const char *y = strrchr (*(const char *const *) b, G_DIR_SEPARATOR);
+  guint64 xv[2] = { 0, 0 }, yv[2] = { 0, 0 };
+  const char *xe = strstr (x, "-exec"), *ye = strstr (y, "-exec");
+
+  xv[0] = g_ascii_strtoull (x + 1, NULL, 10);
+  yv[0] = g_ascii_strtoull (y + 1, NULL, 10);
+  if (xe)
+    xv[1] = g_ascii_strtoull (xe + strlen ("-exec"), NULL, 10);
+  if (ye)
+    yv[1] = g_ascii_strtoull (ye + strlen ("-exec"), NULL, 10);
+  for (guint i = 0; i < 2; i++)
+    if (xv[i] != yv[i])
+      return xv[i] < yv[i] ? -1 : 1;
+  return 0;
+}
+
 /* The pid stays across exec: a process with no CLOSE that a later one of
  * the same pid followed did not die, it became that program. */
 static void
@@ -478,7 +501,7 @@ ms_agg_trace_dir_open (const char *dir, GError **error)
       if (is_pid_name (name) && g_file_test (sub, G_FILE_TEST_IS_DIR))
         g_ptr_array_add (children, g_steal_pointer (&sub));
     }
-  g_ptr_array_sort (children, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (children, child_dir_order);
 
   if (root == NULL)
     {

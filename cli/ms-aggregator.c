@@ -1003,16 +1003,31 @@ ms_aggregator_run (MsAggregator *self, MsAggMerge *merge)
 
 /* ---- resources.mst ------------------------------------------------------ */
 
+/* The process that PID was at TIME_NS: a pid names every program of an
+ * exec chain, each from its start to the next one's. */
 static gint
-process_by_pid (MsAggregator *self, guint64 pid)
+process_by_pid (MsAggregator *self, guint64 pid, guint64 time_ns)
 {
+  gint found = -1;
+
   for (guint i = 0; i < self->processes->len; i++)
     {
-      MsAggProcess *p = g_ptr_array_index (self->processes, i);
-      if (p->info->pid == pid)
-        return (gint) i;
+      const MsAggProcessInfo *info = ((MsAggProcess *) g_ptr_array_index (self->processes, i))->info;
+      if (info->pid != pid)
+        continue;
+      if (found < 0)
+        found = (gint) i;
+      else
+        {
+          const MsAggProcessInfo *best = ((MsAggProcess *) g_ptr_array_index (self->processes, found))->info;
+          gboolean started = info->start_mono_ns <= time_ns;
+          /* the latest to have started by then; else the earliest */
+          if (started ? best->start_mono_ns > time_ns || info->start_mono_ns > best->start_mono_ns
+                      : best->start_mono_ns > time_ns && info->start_mono_ns < best->start_mono_ns)
+            found = (gint) i;
+        }
     }
-  return -1;
+  return found;
 }
 
 static void
@@ -1068,7 +1083,7 @@ add_resource_thread (MsAggregator *self, guint64 tid, guint64 time_ns, const gui
 {
   if (n < MS_RES_THREAD_N_VALUES)
     return;
-  gint pi = process_by_pid (self, v[MS_RES_THREAD_PID]);
+  gint pi = process_by_pid (self, v[MS_RES_THREAD_PID], time_ns);
   if (pi < 0)
     return;
   MsAggThread *t = thread_at (self, thread_for (self, (guint32) pi, tid));
@@ -1241,7 +1256,7 @@ ms_aggregator_load_resources (MsAggregator *self, const char *path)
             {
             case MS_RESOURCE_PROCESS:
               {
-                gint pi = process_by_pid (self, r.u.resource.id);
+                gint pi = process_by_pid (self, r.u.resource.id, r.time_ns);
                 if (pi >= 0)
                   add_resource_process (self, g_ptr_array_index (self->processes, pi), r.time_ns,
                                         r.u.resource.values, r.u.resource.n_values);

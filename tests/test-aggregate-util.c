@@ -26,6 +26,7 @@ typedef struct
 {
   char *dir;
   guint32 pid;
+  guint64 start_ns;       /* its files' start_mono_ns */
   MsWriter *process;
   GHashTable *files;      /* slot → File* */
 } Process;
@@ -58,14 +59,14 @@ file_free (File *f)
 }
 
 static MsWriter *
-new_writer (const char *path, MsFileKind kind, guint32 pid)
+new_writer (const char *path, MsFileKind kind, guint32 pid, guint64 start_ns)
 {
   MsWriter *w = g_new0 (MsWriter, 1);
   MsWriterOptions opt = {
     .kind = kind,
     .pid = pid,
     .chunk_bytes = MS_WRITER_MIN_CHUNK_BYTES,
-    .start_mono_ns = BASE_NS,
+    .start_mono_ns = start_ns,
     .start_wall_ns = G_GUINT64_CONSTANT (1700000000000000000),
   };
 
@@ -259,13 +260,15 @@ cmd_process (Ctx *c, char **argv)
   const char *cmd = opt (argv, 2, "cmd");
   const char *sampling = opt (argv, 2, "sampling");
   const char *ppid = opt (argv, 2, "ppid");
+  const char *start = opt (argv, 2, "start");
 
   p->pid = (guint32) num (c, argv[1]);
   p->dir = sub ? g_build_filename (c->root, sub, NULL) : g_strdup (c->root);
   g_assert_cmpint (g_mkdir_with_parents (p->dir, 0700), ==, 0);
   p->files = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) file_free);
   g_autofree char *path = g_build_filename (p->dir, "process.mst", NULL);
-  p->process = new_writer (path, MS_FILE_KIND_PROCESS, p->pid);
+  p->start_ns = BASE_NS + (start ? num (c, start) : 0);
+  p->process = new_writer (path, MS_FILE_KIND_PROCESS, p->pid, p->start_ns);
 
   /* cmdline: arguments separated by NUL bytes, as /proc/PID/cmdline */
   g_autofree char *args = g_strdup (cmd ? cmd : "prog");
@@ -299,7 +302,7 @@ cmd_file (Ctx *c, char **argv)
       g_autofree char *name = g_strdup_printf ("thread-%u.mst", slot);
       g_autofree char *path = g_build_filename (c->cur->dir, name, NULL);
       f = g_new0 (File, 1);
-      f->writer = new_writer (path, MS_FILE_KIND_THREAD, c->cur->pid);
+      f->writer = new_writer (path, MS_FILE_KIND_THREAD, c->cur->pid, c->cur->start_ns);
       f->nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       f->close = TRUE;
       g_hash_table_insert (c->cur->files, GUINT_TO_POINTER (slot), f);
@@ -323,7 +326,7 @@ resources (Ctx *c)
   if (c->resources == NULL)
     {
       g_autofree char *path = g_build_filename (c->root, "resources.mst", NULL);
-      c->resources = new_writer (path, MS_FILE_KIND_RESOURCES, 1);
+      c->resources = new_writer (path, MS_FILE_KIND_RESOURCES, 1, BASE_NS);
     }
   return c->resources;
 }

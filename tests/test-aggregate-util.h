@@ -7,8 +7,9 @@
  * One command per line, '#' starts a comment; times T are ns after the
  * trace's start; numbers are decimal or 0x hex:
  *
- *   process PID [ppid=N] [exe=PATH] [cmd=A,B,C] [sampling=S] [dir=SUB]
- *       begins a process: DIR/process.mst, or DIR/SUB/process.mst for a child
+ *   process PID [ppid=N] [exe=PATH] [cmd=A,B,C] [sampling=S] [dir=SUB] [start=T]
+ *       begins a process: DIR/process.mst, or DIR/SUB/process.mst for a child;
+ *       its files start at T (default 0)
  *   module START SIZE BIAS PATH [build_id=HEX]   a MODULE_LOAD at time 0
  *   module self [path=P]          this test program's own mapping (real build-id),
  *                                 recorded under another path P if given

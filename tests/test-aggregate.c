@@ -555,6 +555,55 @@ test_children (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (lines, child_line));
 }
 
+/* Children come in pid order (not as strings: 9 before 100), a program
+ * after the one it replaced by exec; a pid's resource samples go to the
+ * program it was at the time. */
+static void
+test_children_order (Fixture *f, gconstpointer data)
+{
+  write_and_aggregate (f,
+                       "process 50 cmd=root\n"
+                       "file 0\n"
+                       "start 0 50 root\n"
+                       "alloc 10 0x1000 10 r,main\n"
+                       "end 2000000000 50\n"
+                       "process 100 ppid=50 dir=100 cmd=before\n"
+                       "file 0\n"
+                       "start 10 100 before\n"
+                       "alloc 20 0x1000 20 b,main\n"
+                       "process 100 ppid=50 dir=100-exec1 cmd=after start=500000000\n"
+                       "file 0\n"
+                       "start 500000010 100 after\n"
+                       "alloc 500000020 0x1000 30 a,main\n"
+                       "end 900000000 100\n"
+                       "process 9 ppid=50 dir=9 cmd=nine\n"
+                       "file 0\n"
+                       "start 30 9 nine\n"
+                       "alloc 40 0x1000 40 n,main\n"
+                       "end 50 9\n"
+                       "res 100000000 process 100 1000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1\n"
+                       "res 600000000 process 100 3000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1\n"
+                       "res 700000000 process 100 5000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1\n",
+                       NULL);
+
+  g_autoptr (JsonArray) procs = ms_agg_report_processes (f->run->report);
+  g_assert_cmpuint (json_array_get_length (procs), ==, 4);
+  static const char *const programs[] = { "root", "nine", "before", "after" };
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (procs, i), "program"), ==,
+                     programs[i]);
+  JsonObject *before = json_array_get_object_element (procs, 2);
+  JsonObject *after = json_array_get_object_element (procs, 3);
+  JsonObject *rb = json_object_get_object_member (before, "resources");
+  JsonObject *ra = json_object_get_object_member (after, "resources");
+  g_assert_nonnull (rb);
+  g_assert_nonnull (ra);
+  g_assert_cmpint (json_object_get_int_member (rb, "samples"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (rb, "rss_max_bytes"), ==, 1000);
+  g_assert_cmpint (json_object_get_int_member (ra, "samples"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (ra, "rss_max_bytes"), ==, 5000);
+}
+
 /* ---- damage ------------------------------------------------------------ */
 
 static char *
@@ -1278,6 +1327,7 @@ main (int argc, char **argv)
   ADD ("realloc-chain", test_realloc_chain);
   ADD ("sampled", test_sampled);
   ADD ("children", test_children);
+  ADD ("children-order", test_children_order);
   ADD ("truncated", test_truncated);
   ADD ("corrupt", test_corrupt);
   ADD ("errors", test_errors);
