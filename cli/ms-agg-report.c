@@ -373,31 +373,103 @@ format_location (const MsSymFrame *f)
   return f->line ? g_strdup_printf ("%s:%u", f->file, f->line) : g_strdup (f->file);
 }
 
-/* Fills TEXT for STACK and returns its grouping key: every frame's label
- * and source position, so that return addresses on one line group. */
-static char *
-stack_text (MsAggReport *self, guint32 stack, MsAggStackText *text)
+/* What a location adds to the folded stack and to the grouping key of
+ * every stack through it, made once: deep stacks share most of their
+ * frames, and formatting each frame of each stack anew was most of the
+ * time spent grouping them. */
+typedef struct
+{
+  char *folded;           /* its frames' labels, outermost first, ';'-separated */
+  guint32 line_id;        /* the same for locations whose frames name the same lines */
+} LocationText;
+
+typedef struct
+{
+  GHashTable *by_location; /* const MsSymLocation* → LocationText* */
+  GHashTable *line_ids;    /* label@file:line of each frame → line_id */
+} LocationTexts;
+
+static void
+location_text_free (gpointer data)
+{
+  LocationText *t = data;
+  g_free (t->folded);
+  g_free (t);
+}
+
+static void
+location_texts_init (LocationTexts *self)
+{
+  self->by_location = g_hash_table_new_full (NULL, NULL, NULL, location_text_free);
+  self->line_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static void
+location_texts_clear (LocationTexts *self)
+{
+  g_hash_table_unref (self->by_location);
+  g_hash_table_unref (self->line_ids);
+}
+
+static const LocationText *
+location_text (LocationTexts *self, const MsSymLocation *loc)
+{
+  LocationText *t = g_hash_table_lookup (self->by_location, loc);
+
+  if (t != NULL)
+    return t;
+  GString *folded = g_string_new (NULL);
+  GString *lines = g_string_new (NULL);
+  for (guint f = loc->n_frames; f-- > 0;)
+    {
+      append_folded_label (folded, loc, f);
+      g_autofree char *label = ms_sym_frame_label (loc, f);
+      g_string_append_printf (lines, "%s@%s:%u%s\n", label, loc->frames[f].file ? loc->frames[f].file : "",
+                              loc->frames[f].line, loc->frames[f].inlined ? "i" : "");
+    }
+  t = g_new (LocationText, 1);
+  t->folded = g_string_free (folded, FALSE);
+  gpointer id;
+  if (g_hash_table_lookup_extended (self->line_ids, lines->str, NULL, &id))
+    {
+      t->line_id = GPOINTER_TO_UINT (id);
+      g_string_free (lines, TRUE);
+    }
+  else
+    {
+      t->line_id = g_hash_table_size (self->line_ids);
+      g_hash_table_insert (self->line_ids, g_string_free (lines, FALSE), GUINT_TO_POINTER (t->line_id));
+    }
+  g_hash_table_insert (self->by_location, (gpointer) loc, t);
+  return t;
+}
+
+/* Fills TEXT for STACK and returns its grouping key: its process and the
+ * lines of its frames, so that return addresses on one line group. A
+ * group is one process's: the dashboard's process selector narrows the
+ * stacks, and a row's pid says whose code it is. */
+static GBytes *
+stack_text (MsAggReport *self, LocationTexts *texts, guint32 stack, MsAggStackText *text)
 {
   g_autoptr (GPtrArray) locs = stack_locations (self, stack);
   g_autoptr (GString) folded = g_string_new (NULL);
-  g_autoptr (GString) key = g_string_new (NULL);
+  g_autoptr (GArray) key = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint32 process = ms_aggregator_node (self->agg, ms_aggregator_stack (self->agg, stack)->node)->process;
 
+  g_array_append_val (key, process);
   if (locs->len == 0)
     {
       text->folded = g_strdup ("[no stack]");
       text->function = g_strdup ("[no stack]");
-      return g_strdup ("");
+      return g_bytes_new (key->data, key->len * sizeof (guint32));
     }
   for (guint i = locs->len; i-- > 0;)
     {
-      const MsSymLocation *loc = g_ptr_array_index (locs, i);
-      for (guint f = loc->n_frames; f-- > 0;)
-        {
-          append_folded_label (folded, loc, f);
-          g_autofree char *label = ms_sym_frame_label (loc, f);
-          g_string_append_printf (key, "%s@%s:%u%s\n", label, loc->frames[f].file ? loc->frames[f].file : "",
-                                  loc->frames[f].line, loc->frames[f].inlined ? "i" : "");
-        }
+      const LocationText *t = location_text (texts, g_ptr_array_index (locs, i));
+      if (folded->len)
+        g_string_append_c (folded, ';');
+      g_string_append (folded, t->folded);
+      g_array_append_val (key, t->line_id);
     }
   text->folded = g_string_free (g_steal_pointer (&folded), FALSE);
 
@@ -414,7 +486,7 @@ stack_text (MsAggReport *self, guint32 stack, MsAggStackText *text)
   text->function = ms_sym_frame_label (pick, 0);
   text->location = format_location (&pick->frames[0]);
   text->module = g_strdup (pick->module);
-  return g_string_free (g_steal_pointer (&key), FALSE);
+  return g_bytes_new (key->data, key->len * sizeof (guint32));
 }
 
 static void
@@ -431,11 +503,14 @@ static void
 build_groups (MsAggReport *self)
 {
   MsAggregator *agg = self->agg;
-  g_autoptr (GHashTable) index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) index = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                                       (GDestroyNotify) g_bytes_unref, NULL);
+  LocationTexts texts;
 
   self->groups = g_array_new (FALSE, TRUE, sizeof (MsAggGroup));
   g_array_set_clear_func (self->groups, group_clear);
   self->stack_group = g_new0 (guint32, agg->stacks->len);
+  location_texts_init (&texts);
 
   for (guint32 i = 0; i < agg->stacks->len; i++)
     {
@@ -444,12 +519,8 @@ build_groups (MsAggReport *self)
       gpointer found;
       guint32 gi;
 
-      /* stack 0 is always group 0, the events without a stack. A group is
-       * one process's: the process selector of the dashboard narrows the
-       * stacks, and a row's pid says whose code it is. */
-      g_autofree char *text_key = stack_text (self, i, &text);
-      g_autofree char *key = i > 0 ? g_strdup_printf ("%u\n%s", ms_aggregator_node (agg, s->node)->process, text_key)
-                                   : NULL;
+      /* stack 0 is always group 0, the events without a stack */
+      g_autoptr (GBytes) key = stack_text (self, &texts, i, &text);
       if (i > 0 && g_hash_table_lookup_extended (index, key, NULL, &found))
         {
           gi = GPOINTER_TO_UINT (found);
@@ -483,6 +554,7 @@ build_groups (MsAggReport *self)
       g->long_chains += s->long_chains;
       g->max_chain = MAX (g->max_chain, s->max_chain);
     }
+  location_texts_clear (&texts);
 }
 
 JsonArray *
@@ -1657,12 +1729,88 @@ process_resources (const MsAggregator *agg, const MsAggProcess *p)
   return o;
 }
 
+/* What each group held at its process' own peak, and the groups of each
+ * process: a trace of a script that ran a thousand programs has a
+ * thousand processes and a quarter of a million stacks, so not every
+ * process may look at every stack. */
+typedef struct
+{
+  MsAggTally *at_ppeak;    /* by group; [0], the events without a stack, is any process' */
+  guint32 *groups;         /* group indexes, by process */
+  guint32 *first;          /* process i's are groups[first[i]] to groups[first[i + 1] - 1] */
+} ProcessPeaks;
+
+static void
+process_peaks_init (MsAggReport *self, ProcessPeaks *pp)
+{
+  MsAggregator *agg = self->agg;
+  guint n_groups = self->groups->len, n_processes = agg->processes->len;
+
+  pp->at_ppeak = g_new0 (MsAggTally, n_groups);
+  for (guint s = 0; s < agg->stacks->len; s++)
+    {
+      MsAggTally at = ms_aggregator_stack_at_peak (agg, ms_aggregator_stack (agg, s), TRUE);
+      pp->at_ppeak[self->stack_group[s]].n_w += at.n_w;
+      pp->at_ppeak[self->stack_group[s]].bytes += at.bytes;
+    }
+  pp->first = g_new0 (guint32, n_processes + 1);
+  pp->groups = g_new (guint32, n_groups);
+  for (guint gi = 1; gi < n_groups; gi++)
+    pp->first[ms_agg_report_group (self, gi)->process + 1]++;
+  for (guint i = 0; i < n_processes; i++)
+    pp->first[i + 1] += pp->first[i];
+  g_autofree guint32 *next = g_memdup2 (pp->first, sizeof (guint32) * (n_processes + 1));
+  for (guint gi = 1; gi < n_groups; gi++)
+    pp->groups[next[ms_agg_report_group (self, gi)->process]++] = gi;
+}
+
+static void
+process_peaks_clear (ProcessPeaks *pp)
+{
+  g_free (pp->at_ppeak);
+  g_free (pp->groups);
+  g_free (pp->first);
+}
+
+/* The stack groups that held the most at process I's own peak. */
+static JsonArray *
+process_peak_stacks (MsAggReport *self, const ProcessPeaks *pp, guint i)
+{
+  const MsAggProcess *p = g_ptr_array_index (self->agg->processes, i);
+  g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (Ranked));
+  JsonArray *ps = json_array_new ();
+
+  for (guint k = pp->first[i]; k <= pp->first[i + 1]; k++)
+    {
+      /* the process' own groups, and the events without a stack */
+      guint32 gi = k < pp->first[i + 1] ? pp->groups[k] : 0;
+      Ranked r = { gi, pp->at_ppeak[gi].bytes, pp->at_ppeak[gi].n_w };
+      if (r.key)
+        g_array_append_val (order, r);
+    }
+  g_array_sort (order, ranked_desc);
+  for (guint k = 0; k < order->len && k < 10; k++)
+    {
+      guint32 gi = g_array_index (order, Ranked, k).index;
+      JsonObject *row = json_object_new ();
+      set_u64 (row, "rank", k + 1);
+      set_u64 (row, "bytes", pp->at_ppeak[gi].bytes);
+      set_u64 (row, "blocks", cnt (pp->at_ppeak[gi].n_w));
+      json_object_set_double_member (row, "percent", 100.0 * ratio (pp->at_ppeak[gi].bytes, p->t->peak_bytes));
+      add_stack_columns (self, row, gi);
+      json_array_add_object_element (ps, row);
+    }
+  return ps;
+}
+
 JsonArray *
 ms_agg_report_processes (MsAggReport *self)
 {
   MsAggregator *agg = self->agg;
   JsonArray *out = json_array_new ();
+  ProcessPeaks pp;
 
+  process_peaks_init (self, &pp);
   for (guint i = 0; i < agg->processes->len; i++)
     {
       const MsAggProcess *p = g_ptr_array_index (agg->processes, i);
@@ -1719,38 +1867,7 @@ ms_agg_report_processes (MsAggReport *self)
       set_u64 (mm, "unmatched_munmaps", p->unmatched_munmaps);
       json_object_set_object_member (o, "mmap", mm);
 
-      /* the stack groups that held the most at this process' own peak */
-      g_autofree MsAggTally *at_ppeak = g_new0 (MsAggTally, self->groups->len);
-      for (guint s = 0; s < agg->stacks->len; s++)
-        {
-          const MsAggStack *st = ms_aggregator_stack (agg, s);
-          if (s != 0 && ms_aggregator_node (agg, st->node)->process != i)
-            continue;
-          MsAggTally at = ms_aggregator_stack_at_peak (agg, st, TRUE);
-          at_ppeak[self->stack_group[s]].n_w += at.n_w;
-          at_ppeak[self->stack_group[s]].bytes += at.bytes;
-        }
-      g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (Ranked));
-      for (guint gi = 0; gi < self->groups->len; gi++)
-        {
-          Ranked r = { gi, at_ppeak[gi].bytes, at_ppeak[gi].n_w };
-          if (r.key)
-            g_array_append_val (order, r);
-        }
-      g_array_sort (order, ranked_desc);
-      JsonArray *ps = json_array_new ();
-      for (guint k = 0; k < order->len && k < 10; k++)
-        {
-          guint32 gi = g_array_index (order, Ranked, k).index;
-          JsonObject *row = json_object_new ();
-          set_u64 (row, "rank", k + 1);
-          set_u64 (row, "bytes", at_ppeak[gi].bytes);
-          set_u64 (row, "blocks", cnt (at_ppeak[gi].n_w));
-          json_object_set_double_member (row, "percent", 100.0 * ratio (at_ppeak[gi].bytes, p->t->peak_bytes));
-          add_stack_columns (self, row, gi);
-          json_array_add_object_element (ps, row);
-        }
-      json_object_set_array_member (o, "peak_stacks", ps);
+      json_object_set_array_member (o, "peak_stacks", process_peak_stacks (self, &pp, i));
 
       JsonObject *tl = json_object_new ();
       Collect c = { json_array_new () };
@@ -1769,6 +1886,7 @@ ms_agg_report_processes (MsAggReport *self)
         json_object_set_null_member (o, "resources");
       json_array_add_object_element (out, o);
     }
+  process_peaks_clear (&pp);
   return out;
 }
 

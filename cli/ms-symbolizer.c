@@ -16,18 +16,34 @@
 
 #include "ms-agg-map.h"
 
+/* A binary as recorded (path and build-id), shared by every process that
+ * mapped it: forked workers and the programs a script starts all map the
+ * C library, whose debug information is read (and inflated) once, and
+ * each of its addresses is resolved once whatever the processes' biases. */
 typedef struct
 {
   gboolean prepared;
   MsSymStatus status;
   Dwfl *dwfl;             /* one per module: a range reused after dlclose can hold two */
   Dwfl_Module *mod;
+  guint64 dwfl_bias;      /* the bias it was reported at */
+  MsAggMap by_offset;     /* offset in the binary → guint32 index + 1 into frame_sets */
 } ModuleState;
+
+/* The frames at one address of one binary, shared by its locations. */
+typedef struct
+{
+  guint n_frames;
+  MsSymFrame *frames;
+} FrameSet;
+
+/* An address no binary names. */
+static MsSymFrame unknown_frame;
 
 typedef struct
 {
   const MsAggProcessInfo *info;
-  ModuleState *modules;   /* parallel to info->modules */
+  ModuleState **modules;  /* parallel to info->modules, borrowed from the symbolizer */
   guint n_modules;
   MsAggMap cache;         /* ip → guint32 index + 1 into locations */
 } ProcessState;
@@ -39,6 +55,8 @@ struct _MsSymbolizer
   GPtrArray *build_id_dirs; /* char*: directories holding .build-id/ */
   Dwfl_Callbacks callbacks;
   GPtrArray *processes;   /* ProcessState*, by process index */
+  GHashTable *modules;    /* "path\nbuild-id" → ModuleState* */
+  GPtrArray *frame_sets;  /* FrameSet* */
   GPtrArray *locations;   /* MsSymLocation* */
   GPtrArray *warnings;
   char *(*demangle) (const char *, char *, size_t *, int *);
@@ -46,15 +64,24 @@ struct _MsSymbolizer
 };
 
 static void
-location_free (MsSymLocation *loc)
+frame_set_free (FrameSet *fs)
 {
-  for (guint i = 0; i < loc->n_frames; i++)
+  for (guint i = 0; i < fs->n_frames; i++)
     {
-      g_free (loc->frames[i].function);
-      g_free (loc->frames[i].file);
+      g_free (fs->frames[i].function);
+      g_free (fs->frames[i].file);
     }
-  g_free (loc->frames);
-  g_free (loc);
+  g_free (fs->frames);
+  g_free (fs);
+}
+
+static void
+module_state_free (ModuleState *ms)
+{
+  if (ms->dwfl)
+    dwfl_end (ms->dwfl);
+  ms_agg_map_clear (&ms->by_offset);
+  g_free (ms);
 }
 
 static void
@@ -62,9 +89,6 @@ process_state_free (ProcessState *ps)
 {
   if (ps == NULL)
     return;
-  for (guint i = 0; i < ps->n_modules; i++)
-    if (ps->modules[i].dwfl)
-      dwfl_end (ps->modules[i].dwfl);
   g_free (ps->modules);
   ms_agg_map_clear (&ps->cache);
   g_free (ps);
@@ -99,7 +123,9 @@ ms_symbolizer_new (const char *sysroot, const char *const *debug_dirs)
   self->callbacks.section_address = dwfl_offline_section_address;
   self->callbacks.debuginfo_path = &self->debuginfo_path;
   self->processes = g_ptr_array_new_with_free_func ((GDestroyNotify) process_state_free);
-  self->locations = g_ptr_array_new_with_free_func ((GDestroyNotify) location_free);
+  self->modules = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) module_state_free);
+  self->locations = g_ptr_array_new_with_free_func (g_free);
+  self->frame_sets = g_ptr_array_new_with_free_func ((GDestroyNotify) frame_set_free);
   self->warnings = g_ptr_array_new_with_free_func (g_free);
   return self;
 }
@@ -110,7 +136,9 @@ ms_symbolizer_free (MsSymbolizer *self)
   if (self == NULL)
     return;
   g_ptr_array_unref (self->processes);
+  g_hash_table_unref (self->modules);
   g_ptr_array_unref (self->locations);
+  g_ptr_array_unref (self->frame_sets);
   g_ptr_array_unref (self->warnings);
   g_ptr_array_unref (self->build_id_dirs);
   g_free (self->debuginfo_path);
@@ -230,6 +258,7 @@ prepare_module (MsSymbolizer *self, ModuleState *ms, const MsAggModule *m)
   dwfl_report_begin (ms->dwfl);
   /* ET_DYN with add_p_vaddr false: BASE is the load bias (dlpi_addr). */
   ms->mod = dwfl_report_elf (ms->dwfl, base, chosen, -1, m->bias, false);
+  ms->dwfl_bias = m->bias;
   dwfl_report_end (ms->dwfl, NULL, NULL);
   if (ms->mod == NULL)
     {
@@ -251,7 +280,7 @@ process_state (MsSymbolizer *self, const MsAggProcessInfo *info, guint index)
       ps = g_new0 (ProcessState, 1);
       ps->info = info;
       ps->n_modules = info->modules->len;
-      ps->modules = g_new0 (ModuleState, MAX (ps->n_modules, 1));
+      ps->modules = g_new0 (ModuleState *, MAX (ps->n_modules, 1));
       ms_agg_map_init (&ps->cache, sizeof (guint32));
       g_ptr_array_index (self->processes, index) = ps;
     }
@@ -389,6 +418,55 @@ resolve_frames (MsSymbolizer *self, Dwfl_Module *mod, Dwarf_Addr pc, GArray *fra
     add_frame (frames, demangle (self, symname), cur_file, cur_line, FALSE);
 }
 
+/* The state of module MI of process PS, shared with the processes that
+ * mapped the same binary. */
+static ModuleState *
+module_state (MsSymbolizer *self, ProcessState *ps, guint mi, const MsAggModule *m)
+{
+  if (ps->modules[mi] != NULL)
+    return ps->modules[mi];
+
+  g_autoptr (GString) key = g_string_new (m->path);
+  gsize len = 0;
+  const guint8 *id = m->build_id ? g_bytes_get_data (m->build_id, &len) : NULL;
+  g_string_append_c (key, '\n');
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (key, "%02x", id[i]);
+  ModuleState *ms = g_hash_table_lookup (self->modules, key->str);
+  if (ms == NULL)
+    {
+      ms = g_new0 (ModuleState, 1);
+      ms_agg_map_init (&ms->by_offset, sizeof (guint32));
+      prepare_module (self, ms, m);
+      g_hash_table_insert (self->modules, g_string_free (g_steal_pointer (&key), FALSE), ms);
+    }
+  ps->modules[mi] = ms;
+  return ms;
+}
+
+/* The frames at OFFSET in MS's binary, resolved the first time. */
+static const FrameSet *
+frame_set (MsSymbolizer *self, ModuleState *ms, guint64 offset)
+{
+  gboolean existed;
+  guint32 *slot = ms_agg_map_insert (&ms->by_offset, offset, &existed);
+
+  if (!existed)
+    {
+      GArray *frames = g_array_new (FALSE, TRUE, sizeof (MsSymFrame));
+      FrameSet *fs = g_new (FrameSet, 1);
+      /* a return address: the call is the instruction before it */
+      resolve_frames (self, ms->mod, offset + ms->dwfl_bias - 1, frames);
+      if (frames->len == 0)
+        add_frame (frames, NULL, NULL, 0, FALSE);
+      fs->n_frames = frames->len;
+      fs->frames = (MsSymFrame *) g_array_free (frames, FALSE);
+      g_ptr_array_add (self->frame_sets, fs);
+      *slot = self->frame_sets->len;
+    }
+  return g_ptr_array_index (self->frame_sets, *slot - 1);
+}
+
 const MsSymLocation *
 ms_symbolizer_resolve (MsSymbolizer *self, const MsAggProcessInfo *process, guint process_index, guint64 ip,
                        guint64 time_ns)
@@ -401,31 +479,28 @@ ms_symbolizer_resolve (MsSymbolizer *self, const MsAggProcessInfo *process, guin
     return g_ptr_array_index (self->locations, *slot - 1);
 
   MsSymLocation *loc = g_new0 (MsSymLocation, 1);
-  g_autoptr (GArray) frames = g_array_new (FALSE, TRUE, sizeof (MsSymFrame));
   const MsAggModule *m = ms_agg_process_find_module (process, ip, time_ns);
 
   loc->ip = ip;
   loc->status = MS_SYM_NO_MODULE;
+  loc->n_frames = 1;
+  loc->frames = &unknown_frame;
   if (m)
     {
       guint mi = 0;
       while (mi < ps->n_modules && g_ptr_array_index (process->modules, mi) != m)
         mi++;
-      ModuleState *ms = &ps->modules[mi];
-      if (!ms->prepared)
-        prepare_module (self, ms, m);
+      ModuleState *ms = module_state (self, ps, mi, m);
       loc->module = m->path;
       loc->offset = ip - m->bias;
       loc->status = ms->status;
-      /* a return address: the call is the instruction before it */
       if (ms->status == MS_SYM_OK && ip > 0)
-        resolve_frames (self, ms->mod, ip - 1, frames);
+        {
+          const FrameSet *fs = frame_set (self, ms, loc->offset);
+          loc->n_frames = fs->n_frames;
+          loc->frames = fs->frames;
+        }
     }
-  if (frames->len == 0)
-    add_frame (frames, NULL, NULL, 0, FALSE);
-  loc->n_frames = frames->len;
-  loc->frames = (MsSymFrame *) g_array_free (g_steal_pointer (&frames), FALSE);
-
   g_ptr_array_add (self->locations, loc);
   *slot = self->locations->len;
   return loc;

@@ -35,7 +35,7 @@ typedef struct
   const char *module;     /* the module's path as recorded; NULL for MS_SYM_NO_MODULE */
   guint64 offset;         /* ip - load bias: the address in the binary */
   guint n_frames;         /* >= 1: innermost (inlined) first, the real function last */
-  MsSymFrame *frames;
+  MsSymFrame *frames;    /* the symbolizer's, shared by every location at this offset of the binary */
 } MsSymLocation;
 
 typedef struct _MsSymbolizer MsSymbolizer;
