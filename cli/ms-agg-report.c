@@ -1013,15 +1013,22 @@ rows_temporary (MsAggReport *self, guint limit, MsAggRowFunc func, gpointer user
 }
 
 static void
-rows_timeline (MsAggReport *self, const MsAggTimeline *tl, guint limit, MsAggRowFunc func, gpointer user_data)
+rows_timeline (MsAggReport *self, const MsAggTimeline *tl, guint limit, gboolean from_first_event,
+               MsAggRowFunc func, gpointer user_data)
 {
   guint64 carry = 0;
   guint step = 1;
+  guint first = 0;
 
+  /* A process's timeline starts at its first event: its buckets run from
+   * the trace's start, and a program that a script started late (or ran
+   * briefly) would fill the report with empty ones. */
+  while (from_first_event && first < tl->n && !tl->buckets[first].touched)
+    first++;
   /* --top thins the timeline evenly rather than cutting its end */
-  if (limit && tl->n > limit)
-    step = (tl->n + limit - 1) / limit;
-  for (guint i = 0; i < tl->n; i += step)
+  if (limit && tl->n - first > limit)
+    step = (tl->n - first + limit - 1) / limit;
+  for (guint i = first; i < tl->n; i += step)
     {
       MsAggBucket m = { 0 };
       guint64 start_live = carry;
@@ -1449,7 +1456,7 @@ ms_agg_report_rows (MsAggReport *self, MsAggReportKind kind, MsAggWeight weight,
     case MS_AGG_REPORT_LEAKS: rows_leaks (self, limit, func, user_data); break;
     case MS_AGG_REPORT_PEAK: rows_peak (self, limit, func, user_data); break;
     case MS_AGG_REPORT_TEMPORARY: rows_temporary (self, limit, func, user_data); break;
-    case MS_AGG_REPORT_TIMELINE: rows_timeline (self, &self->agg->all.timeline, limit, func, user_data); break;
+    case MS_AGG_REPORT_TIMELINE: rows_timeline (self, &self->agg->all.timeline, limit, FALSE, func, user_data); break;
     case MS_AGG_REPORT_INTERACTIONS: rows_interactions (self, limit, func, user_data); break;
     case MS_AGG_REPORT_BOTTLENECKS: rows_bottlenecks (self, limit, func, user_data); break;
     case MS_AGG_REPORT_SIZES: rows_sizes (self->agg->all.sizes, limit, func, user_data); break;
@@ -1872,7 +1879,7 @@ ms_agg_report_processes (MsAggReport *self)
       JsonObject *tl = json_object_new ();
       Collect c = { json_array_new () };
       set_u64 (tl, "bucket_ns", p->t->timeline.width_ns);
-      rows_timeline (self, &p->t->timeline, 0, collect_row, &c);
+      rows_timeline (self, &p->t->timeline, 0, TRUE, collect_row, &c);
       json_object_set_array_member (tl, "points", c.array);
       json_object_set_object_member (o, "timeline", tl);
 

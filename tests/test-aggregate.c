@@ -602,6 +602,15 @@ test_children_order (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (rb, "rss_max_bytes"), ==, 1000);
   g_assert_cmpint (json_object_get_int_member (ra, "samples"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (ra, "rss_max_bytes"), ==, 5000);
+
+  /* A process's timeline starts with its first event, not the trace's. */
+  JsonArray *points = json_object_get_array_member (json_object_get_object_member (after, "timeline"), "points");
+  g_assert_cmpuint (json_array_get_length (points), >, 0);
+  guint64 width = (guint64) json_object_get_int_member (json_object_get_object_member (after, "timeline"), "bucket_ns");
+  gint64 t0 = json_object_get_int_member (json_array_get_object_element (points, 0), "time_ns");
+  g_assert_cmpint (t0, <=, 500000020);
+  g_assert_cmpint (t0 + (gint64) width, >, 500000020);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (points, 0), "allocations"), ==, 1);
 }
 
 /* ---- damage ------------------------------------------------------------ */
