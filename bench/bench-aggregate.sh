@@ -17,6 +17,13 @@
 #    bench/bench-aggregate-gen with 100 k and 1 M live blocks and 1000
 #    stacks; peak RSS against 64 B x live blocks + 1 KiB x stacks, and the
 #    same for a trace of a few events (what the program costs by itself).
+# 4. A real program, both tools: /usr/bin/python3 bench/workloads/dicts.py
+#    with PYTHONMALLOC=malloc (about 12 M events in one thread file: no
+#    decoding in parallel, deep stacks), as in part 1.
+# 5. A script that starts many programs: sh running `ls` PROGRAMS times
+#    (default 300; each is a process of the trace, exec'd from a fork of
+#    the shell): memscope-aggregate and memscope-html (heaptrack does not
+#    follow exec).
 # BENCH_LARGE=1 adds a trace of 10 x EVENTS events (100 M by default).
 set -euo pipefail
 
@@ -28,7 +35,7 @@ shim=$build/preload/.libs/libmemscope-preload.so
 work=$(mktemp -d "${TMPDIR:-/tmp}/ms-bench-agg.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-make -s -C "$build" cli/memscope-aggregate cli/memscope-html bench/churn bench/bench-aggregate-gen \
+make -s -C "$build" cli/memscope-run cli/memscope-aggregate cli/memscope-html bench/churn bench/bench-aggregate-gen \
   bench/bench-aggregate-churn >/dev/null
 # The programs themselves, not libtool's wrapper scripts: in a build tree
 # cli/memscope-aggregate is a shell script that runs sed and ls before
@@ -62,27 +69,37 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- 1. the same workload, both tools ---------------------------------------
 iterations=$(( events / 16 ))
-MEMSCOPE_OUTPUT=$work/ms LD_PRELOAD=$shim "$build/bench/churn" 8 "$iterations" > /dev/null
-heaptrack -o "$work/ht" "$build/bench/churn" 8 "$iterations" > /dev/null 2>&1
-ht=$(ls "$work"/ht*.zst "$work"/ht*.gz 2>/dev/null | head -n 1 || true)
-n=$("$agg" -o "$work/out" "$work/ms" | awk '$1 == "events" { print $2 }')
+# both_tools LABEL CMD…: parts 1 and 4, CMD recorded by both tools and each
+# tool's analysis timed, interleaved.
+both_tools () {
+  local label=$1; shift
+  rm -rf "$work/ms" "$work"/ht*
+  # as users record: memscope-run compacts the trace afterwards
+  "$build/cli/memscope-run" -q --interval=0 -o "$work/ms" -- "$@" > /dev/null
+  heaptrack -o "$work/ht" "$@" > /dev/null 2>&1
+  local ht n
+  ht=$(ls "$work"/ht*.zst "$work"/ht*.gz 2>/dev/null | head -n 1 || true)
+  n=$("$agg" -o "$work/out" "$work/ms" | awk '$1 == "events" { print $2 }')
+  : > "$work/ms.t"; : > "$work/ht.t"
+  for _ in $(seq "$runs"); do
+    measure ms.t "$agg" -o "$work/out" "$work/ms"
+    measure ht.t heaptrack_print -f "$ht"
+  done
+  printf '\n%s, %s events (memscope trace %s, heaptrack trace %s)\n' \
+    "$label" "$n" "$(du -sh "$work/ms" | cut -f1)" "$(du -sh "$ht" | cut -f1)"
+  printf '%-20s %8s %8s %10s %14s\n' tool "wall s" "cpu s" "rss MiB" "events/s"
+  for t in ms ht; do
+    local tool wall cpu rss
+    tool=$([ $t = ms ] && echo memscope-aggregate || echo heaptrack_print)
+    wall=$(col $t.t 1) cpu=$(col $t.t 2) rss=$(col $t.t 3)
+    printf '%-20s %8.3f %8.2f %10.1f %14.0f\n' "$tool" "$wall" "$cpu" "$(echo "$rss / 1024" | bc -l)" \
+      "$(echo "$n / $wall" | bc -l)"
+  done
+  printf 'events/s ratio memscope/heaptrack: %.2f (wall), %.2f (cpu)\n' \
+    "$(echo "$(col ht.t 1) / $(col ms.t 1)" | bc -l)" "$(echo "$(col ht.t 2) / $(col ms.t 2)" | bc -l)"
+}
 
-: > "$work/ms.t"; : > "$work/ht.t"
-for _ in $(seq "$runs"); do
-  measure ms.t "$agg" -o "$work/out" "$work/ms"
-  measure ht.t heaptrack_print -f "$ht"
-done
-printf '\n%s: bench/churn 8 %s, %s events (memscope trace %s, heaptrack trace %s)\n' \
-  "same workload" "$iterations" "$n" "$(du -sh "$work/ms" | cut -f1)" "$(du -sh "$ht" | cut -f1)"
-printf '%-20s %8s %8s %10s %14s\n' tool "wall s" "cpu s" "rss MiB" "events/s"
-for t in ms ht; do
-  label=$([ $t = ms ] && echo memscope-aggregate || echo heaptrack_print)
-  wall=$(col $t.t 1) cpu=$(col $t.t 2) rss=$(col $t.t 3)
-  printf '%-20s %8.3f %8.2f %10.1f %14.0f\n' "$label" "$wall" "$cpu" "$(echo "$rss / 1024" | bc -l)" \
-    "$(echo "$n / $wall" | bc -l)"
-done
-printf 'events/s ratio memscope/heaptrack: %.2f (wall), %.2f (cpu)\n' \
-  "$(echo "$(col ht.t 1) / $(col ms.t 1)" | bc -l)" "$(echo "$(col ht.t 2) / $(col ms.t 2)" | bc -l)"
+both_tools "same workload: bench/churn 8 $iterations" "$build/bench/churn" 8 "$iterations"
 
 # --- 2. the seeds' thread counts ------------------------------------------------
 printf '\n%-18s %9s | %-24s | %-17s | %9s %7s\n' "mt churn threads" "events" "aggregate wall/cpu/MiB" \
@@ -118,3 +135,23 @@ for spec in $sizes; do
   printf '%-26s %10.3f %10.2f %12.1f %12.1f %10.0f\n' "$ev, $live, $stacks" "$(col gen.t 1)" "$(col gen.t 2)" \
     "$(echo "$rss / 1024" | bc -l)" "$(echo "$budget / 1024" | bc -l)" "$(echo "$rss * 1024 / $live" | bc -l)"
 done
+
+# --- 4. a real program, both tools --------------------------------------------
+if [ -x /usr/bin/python3 ]; then
+  PYTHONMALLOC=malloc both_tools "python3 dicts.py, PYTHONMALLOC=malloc" /usr/bin/python3 "$top/bench/workloads/dicts.py"
+fi
+
+# --- 5. a script that starts many programs -------------------------------------
+programs=${BENCH_PROGRAMS:-300}
+rm -rf "$work/many" "$work/manyout"
+"$build/cli/memscope-run" -q -o "$work/many" -- sh -c "for i in \$(seq $programs); do ls / > /dev/null; done"
+n=$("$agg" -o "$work/manyout" "$work/many" | awk '$1 == "processes" { print $2 }')
+json=$(ls "$work"/manyout/*_comprehensive.json)
+: > "$work/many.t"; : > "$work/manyhtml.t"
+for _ in $(seq "$runs"); do
+  measure many.t "$agg" -o "$work/manyout" "$work/many"
+  measure manyhtml.t "$html" -q -o "$work/dashboard.html" "$json"
+done
+printf '\nsh running ls %s times: %s processes, report %s\n' "$programs" "$n" "$(du -h "$json" | cut -f1)"
+printf 'memscope-aggregate %.3f s wall, %.2f s cpu, %.1f MiB; memscope-html %.3f s\n' "$(col many.t 1)" \
+  "$(col many.t 2)" "$(echo "$(col many.t 3) / 1024" | bc -l)" "$(col manyhtml.t 1)"
