@@ -28,7 +28,36 @@ typedef struct
   Dwfl_Module *mod;
   guint64 dwfl_bias;      /* the bias it was reported at */
   MsAggMap by_offset;     /* offset in the binary → guint32 index + 1 into frame_sets */
+  struct SymbolIndex *symbols; /* NULL until the first lookup */
 } ModuleState;
+
+/* A sized symbol of a module's symbol table, for looking addresses up by
+ * bisection: dwfl_module_addrinfo reads the whole table at each call,
+ * which was most of the time a real program's report took. */
+typedef struct
+{
+  guint64 start;
+  guint64 end;
+  const char *name;       /* libelf's, alive as long as the module's Dwfl */
+  guint32 order;          /* in libdwfl's search: the global symbols first */
+  guint8 rank;            /* its binding: global 2, weak 1, local 0 */
+} SymbolEntry;
+
+typedef struct SymbolIndex
+{
+  GArray *sized;          /* SymbolEntry, by start */
+  guint64 *max_end;       /* the highest end of sized[0..i] */
+  GArray *sizeless;       /* guint64: where the sizeless symbols (labels) are, sorted */
+} SymbolIndex;
+
+static void
+symbol_index_free (SymbolIndex *index)
+{
+  g_array_unref (index->sized);
+  g_array_unref (index->sizeless);
+  g_free (index->max_end);
+  g_free (index);
+}
 
 /* The frames at one address of one binary, shared by its locations. */
 typedef struct
@@ -78,6 +107,8 @@ frame_set_free (FrameSet *fs)
 static void
 module_state_free (ModuleState *ms)
 {
+  if (ms->symbols)
+    symbol_index_free (ms->symbols);
   if (ms->dwfl)
     dwfl_end (ms->dwfl);
   ms_agg_map_clear (&ms->by_offset);
@@ -342,15 +373,128 @@ add_frame (GArray *frames, char *function, const char *file, guint line, gboolea
   g_array_append_val (frames, f);
 }
 
+static gint
+symbol_entry_order (gconstpointer a, gconstpointer b)
+{
+  const SymbolEntry *x = a, *y = b;
+
+  if (x->start != y->start)
+    return x->start < y->start ? -1 : 1;
+  if (x->rank != y->rank)
+    return x->rank > y->rank ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static gint
+address_order (gconstpointer a, gconstpointer b)
+{
+  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* The symbols that libdwfl considers names of code or data. */
+static SymbolIndex *
+symbol_index (Dwfl_Module *mod)
+{
+  SymbolIndex *index = g_new0 (SymbolIndex, 1);
+  int n = dwfl_module_getsymtab (mod);
+  int first_global = dwfl_module_getsymtab_first_global (mod);
+
+  index->sized = g_array_new (FALSE, FALSE, sizeof (SymbolEntry));
+  index->sizeless = g_array_new (FALSE, FALSE, sizeof (guint64));
+  if (first_global < 0)
+    first_global = 0;
+  for (int i = 1; i < n; i++)
+    {
+      GElf_Sym sym;
+      GElf_Addr addr;
+      GElf_Word shndx;
+      const char *name = dwfl_module_getsym_info (mod, i, &sym, &addr, &shndx, NULL, NULL);
+      int type = GELF_ST_TYPE (sym.st_info), bind = GELF_ST_BIND (sym.st_info);
+
+      if (name == NULL || name[0] == '\0' || shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE
+          || type == STT_TLS)
+        continue;
+      if (sym.st_size == 0)
+        {
+          g_array_append_val (index->sizeless, addr);
+          continue;
+        }
+      SymbolEntry e = {
+        .start = addr,
+        .end = addr + sym.st_size,
+        .name = name,
+        .order = (guint32) (i >= first_global ? i - first_global : n + i),
+        .rank = bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0,
+      };
+      g_array_append_val (index->sized, e);
+    }
+  g_array_sort (index->sized, symbol_entry_order);
+  g_array_sort (index->sizeless, address_order);
+  index->max_end = g_new (guint64, MAX (index->sized->len, 1));
+  for (guint i = 0; i < index->sized->len; i++)
+    {
+      guint64 end = g_array_index (index->sized, SymbolEntry, i).end;
+      index->max_end[i] = i > 0 ? MAX (index->max_end[i - 1], end) : end;
+    }
+  return index;
+}
+
+/* How far back a bisection looks for a symbol that holds PC: past this
+ * many symbols that start lower and end before PC, libdwfl decides. */
+#define SYMBOL_LOOKBACK 16
+
+/* The name of the symbol at PC, as dwfl_module_addrinfo gives it: of the
+ * sized symbols that hold PC, the one that starts last, a global one
+ * before a weak one before a local one, then the first in libdwfl's order
+ * (the index is sorted so); none when no symbol holds PC and no label is
+ * below it (the static functions of a binary with only its dynamic
+ * symbols). What it cannot settle so, libdwfl does. */
+static const char *
+symbol_name (ModuleState *ms, Dwarf_Addr pc)
+{
+  if (ms->symbols == NULL)
+    ms->symbols = symbol_index (ms->mod);
+
+  const SymbolIndex *index = ms->symbols;
+  const SymbolEntry *e = (const SymbolEntry *) (gpointer) index->sized->data;
+  guint lo = 0, hi = index->sized->len;
+  while (lo < hi) /* the first symbol that starts above PC */
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (e[mid].start <= pc)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  for (guint k = lo; k-- > 0 && lo - k <= SYMBOL_LOOKBACK;)
+    if (pc < e[k].end)
+      {
+        /* the first of those that start there and hold PC */
+        guint first = k;
+        while (first > 0 && e[first - 1].start == e[k].start)
+          first--;
+        for (guint j = first; j <= k; j++)
+          if (pc < e[j].end)
+            return e[j].name;
+      }
+  const guint64 *labels = (const guint64 *) (gpointer) index->sizeless->data;
+  if ((lo == 0 || index->max_end[lo - 1] <= pc) && (index->sizeless->len == 0 || labels[0] > pc))
+    return NULL;
+
+  GElf_Off off;
+  GElf_Sym sym;
+  return dwfl_module_addrinfo (ms->mod, pc, &off, &sym, NULL, NULL, NULL);
+}
+
 /* The frames at PC: the inlined calls, innermost first, each with the
  * source position inside it, then the function they were inlined into
  * (the recipe of elfutils' addr2line -i). */
 static void
-resolve_frames (MsSymbolizer *self, Dwfl_Module *mod, Dwarf_Addr pc, GArray *frames)
+resolve_frames (MsSymbolizer *self, ModuleState *ms, Dwarf_Addr pc, GArray *frames)
 {
-  GElf_Off off;
-  GElf_Sym sym;
-  const char *symname = dwfl_module_addrinfo (mod, pc, &off, &sym, NULL, NULL, NULL);
+  Dwfl_Module *mod = ms->mod;
+  const char *symname = symbol_name (ms, pc);
   Dwfl_Line *line = dwfl_module_getsrc (mod, pc);
   const char *file = NULL;
   int lineno = 0;
@@ -456,7 +600,7 @@ frame_set (MsSymbolizer *self, ModuleState *ms, guint64 offset)
       GArray *frames = g_array_new (FALSE, TRUE, sizeof (MsSymFrame));
       FrameSet *fs = g_new (FrameSet, 1);
       /* a return address: the call is the instruction before it */
-      resolve_frames (self, ms->mod, offset + ms->dwfl_bias - 1, frames);
+      resolve_frames (self, ms, offset + ms->dwfl_bias - 1, frames);
       if (frames->len == 0)
         add_frame (frames, NULL, NULL, 0, FALSE);
       fs->n_frames = frames->len;
