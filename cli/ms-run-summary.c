@@ -149,6 +149,8 @@ typedef struct
   gdouble peak_bytes;
   GHashTable *sites;          /* &SiteStats.site → SiteStats */
   GHashTable *named;          /* call-site name → MsRunCallSite, over all processes */
+  gboolean process_closed;    /* process.mst ends with its closing record */
+  guint unfinished_threads;   /* thread files without theirs */
 } Pass;
 
 static void
@@ -192,7 +194,7 @@ source_advance (Pass *pass, Source *s)
             break;
           if (g_error_matches (error, MS_ERROR, MS_ERROR_INCOMPLETE))
             {
-              sum->incomplete_files++;
+              pass->unfinished_threads++;
               break;
             }
           sum->damaged_files++;
@@ -512,6 +514,7 @@ read_process_file (Pass *pass, const char *path)
 
       if (!ms_reader_next (reader, r, &error))
         {
+          pass->process_closed = error == NULL;
           if (error == NULL || g_error_matches (error, MS_ERROR, MS_ERROR_INCOMPLETE)
               || g_error_matches (error, MS_ERROR, MS_ERROR_IO))
             break;
@@ -574,6 +577,11 @@ summarize_process (MsRunSummary *sum, GHashTable *named, GPtrArray *paths)
 
   merge_events (&pass);
   name_sites (&pass);
+  /* A process that exited normally closes its own file whatever its other
+   * threads were doing: those still running then (workers a program never
+   * joined, as xz's) end without closing theirs, and nothing is wrong. */
+  if (!pass.process_closed)
+    sum->incomplete_files += pass.unfinished_threads;
   if (any)
     sum->processes++;
   sum->peak_heap_bytes = MAX (sum->peak_heap_bytes, pass.peak_bytes);

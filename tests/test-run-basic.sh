@@ -182,6 +182,17 @@ contains "$T/summary.err" "peak RSS:" "the summary gives the resource peaks"
 contains "$T/summary.err" "traces: $T/summary" "the summary says where the traces are"
 "$MS_RUN" -o "$T/summary2" -- "$V/run-exit" segv 2> "$T/summary2.err"
 contains "$T/summary2.err" "was killed by signal 11" "the summary names the signal"
+if have_shim; then
+  contains "$T/summary2.err" "trace files were not finished" "... and that the traces were cut short"
+  # A thread still running at a normal exit (a worker never joined) leaves
+  # a file without its closing record: nothing was cut short.
+  "$MS_RUN" -o "$T/unjoined" -- "$V/run-exit" 0 thread 2> "$T/unjoined.err"
+  check_eq "a thread still running at exit: the exit status" 0 $?
+  check_eq "... is no unfinished trace in the summary" 0 "$(grep -c 'not finished' "$T/unjoined.err")"
+  check_eq "... and its allocation was recorded" 1 "$(allocs "$T/unjoined" 40008)"
+  "$MS_RUN" -o "$T/unjoined-segv" -- "$V/run-exit" segv thread 2> "$T/unjoined-segv.err"
+  contains "$T/unjoined-segv.err" "2 trace files were not finished" "a crash with that thread: both files are unfinished"
+fi
 PATH=/usr/bin:/bin "$MS_RUN" --report -o "$T/report" -- "$V/run-exit" 0 2> "$T/report.err"
 check_eq "--report: the exit status is the program's" 0 $?
 if [ -x "$MS_TOP_BUILDDIR/cli/memscope-aggregate" ]; then

@@ -23,6 +23,11 @@ dump () {
   "$MS_DUMP" "$1"
 }
 
+# allocs DIR SIZE: allocations of SIZE bytes in the thread files of DIR
+allocs () {
+  for f in "$1"/thread-*.mst; do [ -f "$f" ] && dump "$f"; done | grep -c " alloc .* size=$2 "
+}
+
 # resources DIR SCOPE [ID]: the resource records of one scope (1 process,
 # 2 thread, 3 system, 4 cpu, 5 gpu), "TIME ID V0,V1,..." per line.
 resources () {

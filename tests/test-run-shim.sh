@@ -13,11 +13,6 @@ if ! have_shim; then
   exit 77
 fi
 
-# allocs DIR SIZE: allocations of SIZE bytes in the thread files of DIR
-allocs () {
-  for f in "$1"/thread-*.mst; do [ -f "$f" ] && dump "$f"; done | grep -c " alloc .* size=$2 "
-}
-
 # --- --threads ------------------------------------------------------------
 "$MS_RUN" -q --threads='worker-*' -o "$T/threads" -- "$V/run-threads"
 check_eq "run-threads ran" 0 $?
