@@ -101,6 +101,18 @@ both_tools () {
 
 both_tools "same workload: bench/churn 8 $iterations" "$build/bench/churn" 8 "$iterations"
 
+# agg_then_html TRACE OUT NAME: memscope-aggregate on TRACE into OUT, then
+# memscope-html on its report ($json), interleaved, RUNS times, into
+# $work/NAME.t and $work/NAME-html.t. OUT must hold a report already.
+agg_then_html () {
+  json=$(ls "$2"/*_comprehensive.json)
+  : > "$work/$3.t"; : > "$work/$3-html.t"
+  for _ in $(seq "$runs"); do
+    measure "$3.t" "$agg" -o "$2" "$1"
+    measure "$3-html.t" "$html" -q -o "$work/dashboard.html" "$json"
+  done
+}
+
 # --- 2. the seeds' thread counts ------------------------------------------------
 printf '\n%-18s %9s | %-24s | %-17s | %9s %7s\n' "mt churn threads" "events" "aggregate wall/cpu/MiB" \
   "html wall/cpu" "both wall" "limit"
@@ -108,16 +120,11 @@ for threads in 30 100 500; do
   rm -rf "$work/mt" "$work/mtout"
   MEMSCOPE_OUTPUT=$work/mt LD_PRELOAD=$shim "$build/bench/bench-aggregate-churn" "$threads" 10000 > /dev/null
   n=$("$agg" -o "$work/mtout" "$work/mt" | awk '$1 == "events" { print $2 }')
-  json=$(ls "$work"/mtout/*_comprehensive.json)
-  : > "$work/mt.t"; : > "$work/html.t"
-  for _ in $(seq "$runs"); do
-    measure mt.t "$agg" -o "$work/mtout" "$work/mt"
-    measure html.t "$html" -q -o "$work/dashboard.html" "$json"
-  done
+  agg_then_html "$work/mt" "$work/mtout" mt
   case $threads in 30) limit=0.150 ;; 100) limit=0.300 ;; *) limit=0.800 ;; esac
   printf '%-18s %9s | %7.3f %7.3f %8.1f | %7.3f %7.3f | %9.3f %7.3f\n' "$threads x 10000" "$n" \
-    "$(col mt.t 1)" "$(col mt.t 2)" "$(echo "$(col mt.t 3) / 1024" | bc -l)" "$(col html.t 1)" "$(col html.t 2)" \
-    "$(echo "$(col mt.t 1) + $(col html.t 1)" | bc -l)" "$limit"
+    "$(col mt.t 1)" "$(col mt.t 2)" "$(echo "$(col mt.t 3) / 1024" | bc -l)" "$(col mt-html.t 1)" "$(col mt-html.t 2)" \
+    "$(echo "$(col mt.t 1) + $(col mt-html.t 1)" | bc -l)" "$limit"
 done
 
 # --- 3. memory against the budget ---------------------------------------------
@@ -146,12 +153,7 @@ programs=${BENCH_PROGRAMS:-300}
 rm -rf "$work/many" "$work/manyout"
 "$build/cli/memscope-run" -q -o "$work/many" -- sh -c "for i in \$(seq $programs); do ls / > /dev/null; done"
 n=$("$agg" -o "$work/manyout" "$work/many" | awk '$1 == "processes" { print $2 }')
-json=$(ls "$work"/manyout/*_comprehensive.json)
-: > "$work/many.t"; : > "$work/manyhtml.t"
-for _ in $(seq "$runs"); do
-  measure many.t "$agg" -o "$work/manyout" "$work/many"
-  measure manyhtml.t "$html" -q -o "$work/dashboard.html" "$json"
-done
+agg_then_html "$work/many" "$work/manyout" many
 printf '\nsh running ls %s times: %s processes, report %s\n' "$programs" "$n" "$(du -h "$json" | cut -f1)"
 printf 'memscope-aggregate %.3f s wall, %.2f s cpu, %.1f MiB; memscope-html %.3f s\n' "$(col many.t 1)" \
-  "$(col many.t 2)" "$(echo "$(col many.t 3) / 1024" | bc -l)" "$(col manyhtml.t 1)"
+  "$(col many.t 2)" "$(echo "$(col many.t 3) / 1024" | bc -l)" "$(col many-html.t 1)"

@@ -344,16 +344,6 @@ stack_locations (MsAggReport *self, guint32 stack)
   return locs;
 }
 
-static void
-append_folded_label (GString *s, const MsSymLocation *loc, guint frame)
-{
-  g_autofree char *label = ms_sym_frame_label (loc, frame);
-
-  if (s->len)
-    g_string_append_c (s, ';');
-  g_string_append (s, ms_agg_folded_frame (label));
-}
-
 char *
 ms_agg_folded_frame (char *label)
 {
@@ -422,10 +412,12 @@ location_text (LocationTexts *self, const MsSymLocation *loc)
   GString *lines = g_string_new (NULL);
   for (guint f = loc->n_frames; f-- > 0;)
     {
-      append_folded_label (folded, loc, f);
       g_autofree char *label = ms_sym_frame_label (loc, f);
       g_string_append_printf (lines, "%s@%s:%u%s\n", label, loc->frames[f].file ? loc->frames[f].file : "",
                               loc->frames[f].line, loc->frames[f].inlined ? "i" : "");
+      if (folded->len)
+        g_string_append_c (folded, ';');
+      g_string_append (folded, ms_agg_folded_frame (label));
     }
   t = g_new (LocationText, 1);
   t->folded = g_string_free (folded, FALSE);

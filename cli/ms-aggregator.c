@@ -1003,28 +1003,34 @@ ms_aggregator_run (MsAggregator *self, MsAggMerge *merge)
 
 /* ---- resources.mst ------------------------------------------------------ */
 
+/* Whether A rather than B (programs of one pid) was that pid at TIME_NS:
+ * of those that had started by then, the last to start; if neither had,
+ * the first. */
+static gboolean
+was_pid_rather (const MsAggProcessInfo *a, const MsAggProcessInfo *b, guint64 time_ns)
+{
+  gboolean a_started = a->start_mono_ns <= time_ns, b_started = b->start_mono_ns <= time_ns;
+
+  if (a_started != b_started)
+    return a_started;
+  return a_started ? a->start_mono_ns > b->start_mono_ns : a->start_mono_ns < b->start_mono_ns;
+}
+
 /* The process that PID was at TIME_NS: a pid names every program of an
  * exec chain, each from its start to the next one's. */
 static gint
 process_by_pid (MsAggregator *self, guint64 pid, guint64 time_ns)
 {
+  const MsAggProcessInfo *best = NULL;
   gint found = -1;
 
   for (guint i = 0; i < self->processes->len; i++)
     {
       const MsAggProcessInfo *info = ((MsAggProcess *) g_ptr_array_index (self->processes, i))->info;
-      if (info->pid != pid)
-        continue;
-      if (found < 0)
-        found = (gint) i;
-      else
+      if (info->pid == pid && (best == NULL || was_pid_rather (info, best, time_ns)))
         {
-          const MsAggProcessInfo *best = ((MsAggProcess *) g_ptr_array_index (self->processes, found))->info;
-          gboolean started = info->start_mono_ns <= time_ns;
-          /* the latest to have started by then; else the earliest */
-          if (started ? best->start_mono_ns > time_ns || info->start_mono_ns > best->start_mono_ns
-                      : best->start_mono_ns > time_ns && info->start_mono_ns < best->start_mono_ns)
-            found = (gint) i;
+          best = info;
+          found = (gint) i;
         }
     }
   return found;
